@@ -1,0 +1,17 @@
+/**
+ * Echo bot: replies to every chat message, privately to private messages and to the room
+ * for group messages. Run it: `npx spreed-bot run bots/echo.ts --server ws://127.0.0.1:8080/ws --room lobby`
+ */
+import { commands, defineBot, type Plugin } from '../src/index.js';
+
+export const echo: Plugin = {
+  name: 'echo',
+  setup(ctx) {
+    return ctx.chat$.subscribe((message) => {
+      if (message.text.startsWith('!')) return; // leave commands to the command router
+      ctx.chat.reply(message, `${message.fromName} said: ${message.text}`);
+    });
+  },
+};
+
+export default defineBot({ name: 'Echo', room: 'lobby', plugins: [commands(), echo] });

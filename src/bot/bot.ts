@@ -1,0 +1,261 @@
+import { BehaviorSubject, Subject, takeUntil, type Observable } from 'rxjs';
+import { Channel, type ChannelState } from '../channel/index.js';
+import type { OutgoingFrame, Received, SessionStatus } from '../protocol/index.js';
+import { RoomState, type Participant } from '../room/index.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { ChatService, type ChatMessage } from './chat.js';
+import { CommandRegistry } from './commands.js';
+import { inScope, runInScope, type PluginScope } from './isolation.js';
+import type { Plugin, PluginContext, Teardown } from './plugin.js';
+import { ServiceRegistry } from './services.js';
+
+/** Options of a {@link Bot}. */
+export interface BotOptions {
+  /** WebSocket URL of the channeling server, e.g. `ws://127.0.0.1:8080/ws`. */
+  server: string;
+  /** Room name to join (`''` is the server's default room). */
+  room: string;
+  /** Room PIN, when the room is protected. Never logged. */
+  pin?: string;
+  /** Display name published in the bot's Status. */
+  name: string;
+  /** Extra Status fields: `buddyPicture` (data URL) and `message`. */
+  status?: { buddyPicture?: string | null; message?: string | null; [key: string]: unknown };
+  /** Plugins, set up in order after joining and torn down in reverse order. */
+  plugins?: Plugin<any>[];
+  /** Per-plugin configuration, keyed by plugin name; handed to the plugin as `ctx.config`. */
+  pluginConfig?: Record<string, unknown>;
+  /** Logger. @defaultValue a silent logger */
+  logger?: Logger;
+  /** User agent sent in Hello. @defaultValue `'spreed-bot'` */
+  ua?: string;
+  /** How long `stop()` waits for plugins' stop hooks (finalising recordings, transfers). @defaultValue 30000 */
+  stopTimeoutMs?: number;
+  /** A ready channel to use instead of creating one (tests, custom transports). */
+  channel?: Channel;
+}
+
+/** Lifecycle state of a bot. */
+export type BotState =
+  | { status: 'idle' }
+  | { status: 'starting' }
+  | { status: 'running' }
+  | { status: 'stopping' }
+  | { status: 'stopped' }
+  | { status: 'failed'; error: Error };
+
+interface LoadedPlugin {
+  plugin: Plugin<any>;
+  scope: PluginScope;
+  teardown?: Teardown;
+}
+
+/**
+ * A bot: one channel, its room state, and its plugins. Several bots in one process are
+ * fully independent.
+ *
+ * @example
+ * ```ts
+ * const bot = new Bot({ server: 'ws://127.0.0.1:8080/ws', room: 'lobby', name: 'Echo', plugins: [echo] });
+ * await bot.start();
+ * // …
+ * await bot.stop();
+ * ```
+ */
+export class Bot {
+  readonly channel: Channel;
+  readonly room: RoomState;
+  readonly chat: ChatService;
+  readonly commands = new CommandRegistry();
+  readonly services = new ServiceRegistry();
+  readonly logger: Logger;
+  readonly options: Readonly<BotOptions>;
+  /** Errors thrown by plugins, by plugin name (for metrics). */
+  readonly pluginErrors = new Map<string, number>();
+  readonly #state = new BehaviorSubject<BotState>({ status: 'idle' });
+  readonly #stopped = new Subject<void>();
+  readonly #plugins: LoadedPlugin[] = [];
+  readonly #stopHooks: { plugin: string; hook: () => void | Promise<void> }[] = [];
+  #stopping?: Promise<void>;
+
+  constructor(options: BotOptions) {
+    this.options = options;
+    this.logger = (options.logger ?? silentLogger).child({ bot: options.name });
+    this.channel =
+      options.channel ?? new Channel({ url: options.server, logger: this.logger.child({ layer: 'channel' }), ua: options.ua ?? 'spreed-bot' });
+    this.room = new RoomState(this.channel);
+    this.chat = new ChatService(this.channel, (id) => this.displayName(id), this.logger.child({ layer: 'chat' }));
+  }
+
+  /** Lifecycle state. */
+  get state$(): Observable<BotState> {
+    return this.#state.asObservable();
+  }
+
+  /** Current lifecycle state. */
+  get state(): BotState {
+    return this.#state.value;
+  }
+
+  /** The Status object the bot publishes: `displayName` plus the configured extras. */
+  get status(): SessionStatus {
+    const extra = this.options.status ?? {};
+    return { displayName: this.options.name, buddyPicture: extra.buddyPicture ?? null, message: extra.message ?? null, ...extra };
+  }
+
+  /** Display name of a session id. */
+  displayName(id: string): string {
+    if (id === this.channel.id) return this.options.name;
+    return this.room.displayName(id);
+  }
+
+  /**
+   * Connects, publishes the Status, joins the room and sets up the plugins. Rejects with the
+   * server's error (e.g. `invalid_credentials`) when the room cannot be joined.
+   */
+  async start(): Promise<void> {
+    if (this.state.status !== 'idle') throw new Error(`bot '${this.options.name}' cannot start from state '${this.state.status}'`);
+    this.#state.next({ status: 'starting' });
+    try {
+      await this.channel.connect();
+      // Status before Hello is embedded in our Joined entry; the channel re-sends it after reconnects.
+      this.channel.setStatus(this.status);
+      await this.channel.hello({ room: this.options.room, pin: this.options.pin, ua: this.options.ua ?? 'spreed-bot' });
+      this.logger.info({ room: this.options.room, id: this.channel.id }, 'joined room');
+      for (const plugin of this.options.plugins ?? []) await this.use(plugin);
+      this.#state.next({ status: 'running' });
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.#state.next({ status: 'failed', error: err });
+      await this.#shutdown();
+      throw err;
+    }
+  }
+
+  /** Adds and sets up a plugin on a running (or starting) bot. A failing setup is logged and skipped. */
+  async use(plugin: Plugin<any>): Promise<void> {
+    const logger = this.logger.child({ plugin: plugin.name });
+    const scope: PluginScope = {
+      plugin: plugin.name,
+      report: (error) => this.#reportPluginError(plugin.name, logger, error),
+    };
+    const loaded: LoadedPlugin = { plugin, scope };
+    try {
+      const ctx = this.#context(plugin, scope, logger);
+      loaded.teardown = await runInScope(scope, () => plugin.setup(ctx));
+      this.#plugins.push(loaded);
+      logger.debug('plugin set up');
+    } catch (error) {
+      this.#reportPluginError(plugin.name, logger, error, 'plugin setup failed; plugin disabled');
+    }
+  }
+
+  /**
+   * Stops gracefully: runs the plugins' stop hooks (finalising recordings and transfers, bounded
+   * by `stopTimeoutMs`), tears plugins down in reverse order, leaves the room and closes the
+   * channel. Idempotent.
+   */
+  stop(): Promise<void> {
+    if (!this.#stopping) {
+      this.#stopping = (async () => {
+        if (this.state.status !== 'failed') this.#state.next({ status: 'stopping' });
+        await this.#shutdown();
+        if (this.state.status !== 'failed') this.#state.next({ status: 'stopped' });
+        this.#state.complete();
+      })();
+    }
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    const timeoutMs = this.options.stopTimeoutMs ?? 30_000;
+    const hooks = this.#stopHooks.splice(0).map(async ({ plugin, hook }) => {
+      try {
+        await hook();
+      } catch (error) {
+        this.logger.error({ err: error, plugin }, 'stop hook failed');
+      }
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(hooks),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.logger.warn({ timeoutMs }, 'stop hooks did not finish in time; continuing shutdown');
+          resolve();
+        }, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const loaded of this.#plugins.splice(0).reverse()) {
+      try {
+        await runInScope(loaded.scope, () => runTeardown(loaded.teardown));
+      } catch (error) {
+        this.logger.error({ err: error, plugin: loaded.plugin.name }, 'plugin teardown failed');
+      }
+    }
+    this.#stopped.next();
+    this.#stopped.complete();
+    this.chat.close();
+    try {
+      if (this.channel.state.status === 'joined') this.channel.leave();
+    } catch {
+      // leaving is best effort: the socket may already be gone
+    }
+    this.room.close();
+    await this.channel.close();
+  }
+
+  #reportPluginError(name: string, logger: Logger, error: unknown, message = 'plugin error (isolated; bot keeps running)'): void {
+    const count = (this.pluginErrors.get(name) ?? 0) + 1;
+    this.pluginErrors.set(name, count);
+    if (count === 1) logger.error({ err: error }, message);
+    else logger.debug({ err: error, count }, 'plugin error (repeated)');
+  }
+
+  #context(plugin: Plugin<any>, scope: PluginScope, logger: Logger): PluginContext<any> {
+    const bot = this;
+    const scoped = <T>(source: Observable<T>): Observable<T> => source.pipe(takeUntil(this.#stopped), inScope<T>(scope));
+    const chatMessages$: Observable<ChatMessage> = scoped(this.chat.messages$);
+    return {
+      bot: {
+        get id() {
+          return bot.channel.id ?? '';
+        },
+        name: this.options.name,
+        room: this.options.room,
+      },
+      config: this.options.pluginConfig?.[plugin.name] ?? {},
+      logger,
+      documents$: scoped<Received>(this.channel.documents$),
+      chat$: chatMessages$,
+      get users(): ReadonlyMap<string, Participant> {
+        return bot.room.users;
+      },
+      users$: scoped(this.room.users$),
+      joined$: scoped(this.room.joined$),
+      left$: scoped(this.room.left$),
+      state$: scoped<ChannelState>(this.channel.state$),
+      send: (frame: OutgoingFrame) => this.channel.send(frame),
+      request: (frame: OutgoingFrame, options?: { timeoutMs?: number }) => this.channel.request(frame, options),
+      chat: {
+        send: (text, options) => this.chat.send(text, options),
+        reply: (message, text) => this.chat.reply(message, text),
+        typing: (to, state) => this.chat.typing(to, state),
+        delivery$: scoped(this.chat.delivery$),
+      },
+      commands: this.commands,
+      services: this.services,
+      displayName: (id: string) => this.displayName(id),
+      onStop: (hook) => {
+        this.#stopHooks.push({ plugin: plugin.name, hook });
+      },
+    };
+  }
+}
+
+async function runTeardown(teardown: Teardown): Promise<void> {
+  if (!teardown) return;
+  if (typeof teardown === 'function') await teardown();
+  else teardown.unsubscribe();
+}

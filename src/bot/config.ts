@@ -1,0 +1,196 @@
+import { readFile } from 'node:fs/promises';
+import { extname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { BotOptions } from './bot.js';
+import type { BotDefinition } from './define.js';
+import type { Plugin } from './plugin.js';
+import { builtinPlugins } from './plugins/index.js';
+
+/** A configuration problem, naming the bad field. */
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+const PluginRef = z.union([
+  z.string().min(1),
+  z
+    .object({
+      /** Built-in plugin name, or a label for a module plugin. */
+      name: z.string().min(1).optional(),
+      /** Path of a module whose default export is a Plugin or a factory `(options) => Plugin`. */
+      module: z.string().min(1).optional(),
+      options: z.record(z.unknown()).optional(),
+    })
+    .strict()
+    .refine((p) => p.name || p.module, { message: 'a plugin needs a name (built-in) or a module path' }),
+]);
+
+const BotEntry = z
+  .object({
+    name: z.string().min(1).max(100),
+    room: z.string().max(1024).default(''),
+    server: z.string().url().optional(),
+    pin: z.string().optional(),
+    /** A bot module (like bots/echo.ts) whose default export is a BotDefinition. */
+    module: z.string().optional(),
+    status: z.object({ buddyPicture: z.string().nullish(), message: z.string().nullish() }).passthrough().optional(),
+    plugins: z.array(PluginRef).default([]),
+  })
+  .strict();
+
+/** The configuration file: one bot at the top level, or several under `bots`. */
+export const ConfigFile = z
+  .object({
+    server: z.string().url().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+    health: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).strict().optional(),
+    drainTimeoutMs: z.number().int().positive().optional(),
+    bots: z.array(BotEntry).min(1).optional(),
+    // single-bot form
+    name: z.string().optional(),
+    room: z.string().optional(),
+    pin: z.string().optional(),
+    module: z.string().optional(),
+    status: BotEntry.shape.status,
+    plugins: z.array(PluginRef).optional(),
+  })
+  .strict();
+
+export type ConfigFileShape = z.infer<typeof ConfigFile>;
+export type BotEntryShape = z.infer<typeof BotEntry>;
+
+/** Command-line / environment overrides. */
+export interface Overrides {
+  server?: string;
+  room?: string;
+  pin?: string;
+  name?: string;
+}
+
+/** The resolved configuration of a run. */
+export interface ResolvedConfig {
+  bots: Omit<BotOptions, 'logger'>[];
+  logLevel?: ConfigFileShape['logLevel'];
+  health?: { host: string; port: number };
+  drainTimeoutMs?: number;
+}
+
+function formatZodError(error: z.ZodError, source: string): string {
+  return error.issues
+    .map((issue) => `${source}: field '${issue.path.join('.') || '(root)'}': ${issue.message}`)
+    .join('\n');
+}
+
+/** Reads overrides from the environment: SPREED_SERVER, SPREED_ROOM, SPREED_PIN, SPREED_NAME. */
+export function envOverrides(env: NodeJS.ProcessEnv = process.env): Overrides {
+  return { server: env.SPREED_SERVER, room: env.SPREED_ROOM, pin: env.SPREED_PIN, name: env.SPREED_NAME };
+}
+
+async function importDefault(path: string, baseDir: string): Promise<unknown> {
+  const abs = isAbsolute(path) ? path : resolve(baseDir, path);
+  try {
+    const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+    return mod.default;
+  } catch (error) {
+    throw new ConfigError(`cannot load module '${path}': ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function isPlugin(value: unknown): value is Plugin {
+  return typeof value === 'object' && value !== null && typeof (value as Plugin).setup === 'function' && typeof (value as Plugin).name === 'string';
+}
+
+async function resolvePlugin(ref: z.infer<typeof PluginRef>, baseDir: string, where: string): Promise<Plugin> {
+  const spec = typeof ref === 'string' ? { name: ref } : ref;
+  const options = spec.options ?? {};
+  if (spec.module) {
+    const exported = await importDefault(spec.module, baseDir);
+    const plugin = typeof exported === 'function' ? (exported as (o: unknown) => unknown)(options) : exported;
+    if (!isPlugin(plugin)) throw new ConfigError(`${where}: module '${spec.module}' does not export a plugin ({name, setup}) or a factory returning one`);
+    return plugin;
+  }
+  const factory = builtinPlugins[spec.name as keyof typeof builtinPlugins];
+  if (!factory) {
+    throw new ConfigError(`${where}: unknown plugin '${spec.name}'. Built-in plugins: ${Object.keys(builtinPlugins).join(', ')}; or give {module: './path.ts'}`);
+  }
+  return (factory as (o: unknown) => Plugin)(options);
+}
+
+async function loadDefinition(path: string, baseDir: string, where: string): Promise<BotDefinition> {
+  const exported = await importDefault(path, baseDir);
+  const value = typeof exported === 'function' ? await (exported as () => unknown)() : exported;
+  if (typeof value !== 'object' || value === null || typeof (value as BotDefinition).name !== 'string') {
+    throw new ConfigError(`${where}: module '${path}' must default-export a bot definition (defineBot({ name, plugins, … }))`);
+  }
+  const plugins = (value as BotDefinition).plugins ?? [];
+  plugins.forEach((p, i) => {
+    if (!isPlugin(p)) throw new ConfigError(`${where}: module '${path}': plugins[${i}] is not a plugin ({name, setup})`);
+  });
+  return value as BotDefinition;
+}
+
+function finish(partial: Partial<Omit<BotOptions, 'logger'>>, where: string): Omit<BotOptions, 'logger'> {
+  if (!partial.server) throw new ConfigError(`${where}: field 'server' is required (config file, SPREED_SERVER or --server)`);
+  if (!/^wss?:\/\//.test(partial.server)) throw new ConfigError(`${where}: field 'server' must be a ws:// or wss:// URL, got '${partial.server}'`);
+  if (!partial.name) throw new ConfigError(`${where}: field 'name' is required`);
+  return { server: partial.server, room: partial.room ?? '', name: partial.name, ...partial } as Omit<BotOptions, 'logger'>;
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Resolves what `spreed-bot run <target>` runs: a config file (.json/.yaml/.yml) with one or
+ * several bots, or a bot module (.ts/.js) whose default export is a {@link BotDefinition}.
+ * Precedence: command-line flags, then environment, then the file.
+ */
+export async function loadRunConfig(target: string, flags: Overrides = {}, env: Overrides = envOverrides()): Promise<ResolvedConfig> {
+  const path = resolve(target);
+  const baseDir = resolve(path, '..');
+  const overrides = { ...defined(env), ...defined(flags) };
+  const ext = extname(path).toLowerCase();
+  if (['.ts', '.js', '.mjs', '.mts'].includes(ext)) {
+    const def = await loadDefinition(path, baseDir, target);
+    return { bots: [finish({ ...def, ...overrides }, target)] };
+  }
+  if (!['.json', '.yaml', '.yml'].includes(ext)) throw new ConfigError(`${target}: expected a .json, .yaml or .yml config file or a .ts/.js bot module`);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file '${target}': ${(error as Error).message}`, { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = ext === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${target}: not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = ConfigFile.safeParse(raw ?? {});
+  if (!parsed.success) throw new ConfigError(formatZodError(parsed.error, target));
+  const file = parsed.data;
+  const entries: BotEntryShape[] = file.bots ?? [
+    BotEntry.parse(defined({ name: file.name ?? overrides.name ?? 'spreed-bot', room: file.room, pin: file.pin, module: file.module, status: file.status, plugins: file.plugins ?? [] })),
+  ];
+  const bots: Omit<BotOptions, 'logger'>[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const where = file.bots ? `${target}: bots[${i}] (${entry.name})` : target;
+    const base = entry.module ? await loadDefinition(entry.module, baseDir, where) : undefined;
+    const plugins = [...(base?.plugins ?? [])];
+    for (const [j, ref] of entry.plugins.entries()) plugins.push(await resolvePlugin(ref, baseDir, `${where}: plugins[${j}]`));
+    // In a multi-bot file the per-bot fields win over the environment; flags still apply to single bots only.
+    const perBot = defined({ name: entry.name, room: entry.room, pin: entry.pin, server: entry.server ?? file.server, status: entry.status });
+    const merged = file.bots
+      ? { ...defined(env), ...base, ...perBot, ...defined({ server: flags.server }) }
+      : { ...base, ...perBot, ...overrides };
+    bots.push(finish({ ...merged, plugins }, where));
+  }
+  return { bots, logLevel: file.logLevel, health: file.health, drainTimeoutMs: file.drainTimeoutMs };
+}

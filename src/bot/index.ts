@@ -1,0 +1,13 @@
+/**
+ * The bot framework: {@link Bot}, the plugin API and built-in plugins.
+ * @packageDocumentation
+ */
+export * from './bot.js';
+export * from './plugin.js';
+export * from './chat.js';
+export * from './commands.js';
+export * from './services.js';
+export * from './define.js';
+export * from './config.js';
+export * from './plugins/index.js';
+export * from './supervisor.js';

@@ -1,0 +1,80 @@
+import type { Observable, Subscription } from 'rxjs';
+import type { ChannelState } from '../channel/index.js';
+import type { OutgoingFrame, Received } from '../protocol/index.js';
+import type { Participant } from '../room/index.js';
+import type { Logger } from '../util/logger.js';
+import type { ChatApi, ChatMessage } from './chat.js';
+import type { CommandRegistry } from './commands.js';
+import type { ServiceRegistry } from './services.js';
+
+/** What a plugin's `setup` may return: cleanup run when the bot stops. */
+export type Teardown = (() => void | Promise<void>) | Subscription | { unsubscribe(): void } | void;
+
+/**
+ * A bot plugin: a plain object with a name and a `setup` hook.
+ *
+ * @example
+ * ```ts
+ * export const echo: Plugin = {
+ *   name: 'echo',
+ *   setup: (ctx) => ctx.chat$.subscribe((msg) => ctx.chat.reply(msg, `you said: ${msg.text}`)),
+ * };
+ * ```
+ */
+export interface Plugin<Config = unknown> {
+  /** Unique name, used in logs and to look up the plugin's config. */
+  readonly name: string;
+  /** Called once when the bot starts, after it has joined its room. */
+  setup(ctx: PluginContext<Config>): Teardown | Promise<Teardown>;
+}
+
+/** The bot's own identity as plugins see it. */
+export interface BotIdentity {
+  /** Own session id (changes only if the server forgets the session). */
+  readonly id: string;
+  /** Display name published in the bot's Status. */
+  readonly name: string;
+  /** Room the bot is in. */
+  readonly room: string;
+}
+
+/**
+ * Everything a plugin gets. Observables are hot and shared; a plugin's subscriber that throws
+ * is logged once with the plugin's name and does not disturb the bot or other plugins.
+ */
+export interface PluginContext<Config = unknown> {
+  /** The bot's identity (id is the current session id). */
+  readonly bot: BotIdentity;
+  /** This plugin's own configuration (from the config file or the code that added it). */
+  readonly config: Config;
+  /** Child logger tagged with the plugin name. */
+  readonly logger: Logger;
+  /** Every validated document the bot receives. Narrow with `ofType('Chat')`. */
+  readonly documents$: Observable<Received>;
+  /** Chat messages from others (text messages; not typing, acks or own echoes). */
+  readonly chat$: Observable<ChatMessage>;
+  /** Who is in the room now (excluding the bot). */
+  readonly users: ReadonlyMap<string, Participant>;
+  /** Who is in the room: session id → participant. */
+  readonly users$: Observable<ReadonlyMap<string, Participant>>;
+  /** A participant joined the room. */
+  readonly joined$: Observable<Participant>;
+  /** A participant left the room. */
+  readonly left$: Observable<{ id: string; status: 'soft' | 'hard'; participant?: Participant }>;
+  /** Connection state of the bot's channel. */
+  readonly state$: Observable<ChannelState>;
+  /** Sends a frame through the channel (queued while reconnecting). */
+  send(frame: OutgoingFrame): void;
+  /** Sends a frame with an `Iid` and resolves with the server's reply. */
+  request(frame: OutgoingFrame, options?: { timeoutMs?: number }): Promise<Received>;
+  /** Chat: send, reply, typing, delivery statuses. */
+  readonly chat: ChatApi;
+  /** Chat commands (`!name args`) with per-sender rate limiting. */
+  readonly commands: CommandRegistry;
+  /** Services other plugins provide (calls, recorder, files): `ctx.services.get('calls')`. */
+  readonly services: ServiceRegistry;
+  /** Display name of a session id (its Status displayName, or a short id). */
+  displayName(id: string): string;
+  /** Registers work to run when the bot stops, before plugins are torn down (e.g. finalise recordings). */
+  onStop(hook: () => void | Promise<void>): void;
+}

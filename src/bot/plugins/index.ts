@@ -1,0 +1,9 @@
+import type { Plugin } from '../plugin.js';
+import { commands } from './commands.js';
+
+export { commands, type CommandsOptions } from './commands.js';
+
+/** Built-in plugins by the name a config file uses, each a factory `(options) => Plugin`. */
+export const builtinPlugins: Record<string, (options?: any) => Plugin<any>> = {
+  commands,
+};

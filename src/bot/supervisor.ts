@@ -1,0 +1,103 @@
+import { Bot, type BotOptions } from './bot.js';
+import type { Logger } from '../util/logger.js';
+
+/** Options of a {@link BotSupervisor}. */
+export interface SupervisorOptions {
+  logger: Logger;
+  /** First retry delay after a failed start or a lost bot. @defaultValue 1000 */
+  retryMinMs?: number;
+  /** Longest retry delay. @defaultValue 60000 */
+  retryMaxMs?: number;
+  /** Builds a bot (tests inject their own). @defaultValue `new Bot(options)` */
+  create?: (options: BotOptions) => Bot;
+}
+
+/** What the supervisor knows about one bot. */
+export interface SupervisedBot {
+  readonly name: string;
+  readonly bot: Bot | undefined;
+  readonly attempts: number;
+  readonly lastError?: Error;
+  readonly running: boolean;
+}
+
+interface Entry {
+  options: BotOptions;
+  bot?: Bot;
+  attempts: number;
+  lastError?: Error;
+  running: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Runs many bots in one process, each isolated: a bot that fails to start (bad PIN, server
+ * down) is retried with exponential backoff and reported; the others keep working.
+ */
+export class BotSupervisor {
+  readonly #entries: Entry[] = [];
+  readonly #options: SupervisorOptions;
+  #stopping = false;
+
+  constructor(bots: BotOptions[], options: SupervisorOptions) {
+    this.#options = options;
+    for (const b of bots) this.#entries.push({ options: b, attempts: 0, running: false });
+  }
+
+  /** The supervised bots. */
+  get bots(): SupervisedBot[] {
+    return this.#entries.map((e) => ({ name: e.options.name, bot: e.bot, attempts: e.attempts, lastError: e.lastError, running: e.running }));
+  }
+
+  /** Starts every bot; resolves when each has started or failed its first attempt. */
+  async start(): Promise<void> {
+    await Promise.all(this.#entries.map((e) => this.#startOne(e)));
+  }
+
+  async #startOne(entry: Entry): Promise<void> {
+    if (this.#stopping) return;
+    entry.attempts += 1;
+    const log = this.#options.logger.child({ bot: entry.options.name });
+    const bot = (this.#options.create ?? ((o) => new Bot(o)))({ ...entry.options, logger: entry.options.logger ?? this.#options.logger });
+    entry.bot = bot;
+    try {
+      await bot.start();
+      entry.running = true;
+      entry.lastError = undefined;
+      log.info({ attempts: entry.attempts }, 'bot started');
+      const sub = bot.channel.state$.subscribe((state) => {
+        if (state.status === 'closed' && !this.#stopping && entry.running) {
+          entry.running = false;
+          sub.unsubscribe();
+          log.warn({ reason: state.reason }, 'bot lost its channel; restarting');
+          void bot.stop().finally(() => this.#schedule(entry));
+        }
+      });
+    } catch (error) {
+      entry.running = false;
+      entry.lastError = error instanceof Error ? error : new Error(String(error));
+      log.error({ err: entry.lastError, attempts: entry.attempts }, 'bot failed to start; will retry');
+      this.#schedule(entry);
+    }
+  }
+
+  #schedule(entry: Entry): void {
+    if (this.#stopping) return;
+    const min = this.#options.retryMinMs ?? 1000;
+    const max = this.#options.retryMaxMs ?? 60_000;
+    const delay = Math.min(max, min * 2 ** Math.max(0, entry.attempts - 1)) * (0.8 + Math.random() * 0.4);
+    entry.timer = setTimeout(() => void this.#startOne(entry), delay);
+  }
+
+  /** Stops every bot gracefully (in parallel). */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(
+      this.#entries.map(async (e) => {
+        clearTimeout(e.timer);
+        e.running = false;
+        await e.bot?.stop();
+      }),
+    );
+  }
+}

@@ -1,0 +1,63 @@
+import { runCommand, runHelp } from './commands/run.js';
+import { serverCommand, serverHelp } from './commands/server.js';
+import { UsageError } from './args.js';
+
+const help = `spreed-bot — headless conference bots for Spreed WebRTC
+
+Usage: spreed-bot <command> [options]
+
+Commands:
+  run <module|config>   run bots as a service          (spreed-bot run --help)
+  server                run the embedded channeling server (spreed-bot server --help)
+  demo [--once]         the demo: server, recorder bot, file-drop bot and two participants
+  mix <recording dir>   mix a recording into one file
+  doctor                report ffmpeg, Chromium and werift versions
+
+Run 'spreed-bot <command> --help' for a command's options.`;
+
+type Handler = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, { run: Handler; help: string }> = {
+  run: { run: runCommand, help: runHelp },
+  server: { run: serverCommand, help: serverHelp },
+};
+
+/** Registers another sub-command (used by later layers: demo, mix, doctor). */
+export function registerCommand(name: string, run: Handler, helpText: string): void {
+  commands[name] = { run, help: helpText };
+}
+
+/** Runs the CLI with argv (without node and script). Returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`spreed-bot: unknown command '${name}'\n\n${help}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`spreed-bot ${name}: ${error.message}\n\n${command.help}`);
+      return 2;
+    }
+    console.error(`spreed-bot ${name}: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] && /(?:main\.ts|spreed-bot(?:\.js)?)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
