@@ -1,0 +1,21 @@
+import { firstValueFrom, filter, timeout, type Observable } from 'rxjs';
+import { Channel, type ChannelOptions } from '../../src/channel/index.js';
+
+/** Channels created by a test, closed in afterEach. */
+export const openChannels = new Set<Channel>();
+
+export function channel(url: string, options: Partial<ChannelOptions> = {}): Channel {
+  const c = new Channel({ url, requestTimeoutMs: 3000, ...options });
+  openChannels.add(c);
+  return c;
+}
+
+export async function closeAll(): Promise<void> {
+  await Promise.all([...openChannels].map((c) => c.close()));
+  openChannels.clear();
+}
+
+/** The first value of `source` matching `predicate`, failing after 5 s (a hang guard, not a timing assertion). */
+export function next<T>(source: Observable<T>, predicate: (value: T) => boolean = () => true): Promise<T> {
+  return firstValueFrom(source.pipe(filter(predicate), timeout(5000)));
+}
