@@ -36,7 +36,10 @@ export function entersState(channel: Channel, status: ChannelStatus, timeoutOrSi
       next: (state) => {
         if (state.status === status) finish();
       },
-      complete: () => finish(new ChannelError('closed', `the channel closed before reaching state '${status}'`)),
+      complete: () =>
+        channel.state.status === status
+          ? finish()
+          : finish(new ChannelError('closed', `the channel closed before reaching state '${status}'`)),
     });
     if (done) subscription.unsubscribe();
   });
