@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import { ChatService, type ChatMessage } from './chat.js';
 import { CommandRegistry } from './commands.js';
 import { inScope, runInScope, type PluginScope } from './isolation.js';
-import type { Plugin, PluginContext, Teardown } from './plugin.js';
+import type { BotMetricsReport, Plugin, PluginContext, Teardown } from './plugin.js';
 import { ServiceRegistry } from './services.js';
 
 /** Options of a {@link Bot}. */
@@ -76,6 +76,7 @@ export class Bot {
   readonly #stopped = new Subject<void>();
   readonly #plugins: LoadedPlugin[] = [];
   readonly #stopHooks: { plugin: string; hook: () => void | Promise<void> }[] = [];
+  readonly #metricProviders: (() => BotMetricsReport)[] = [];
   #stopping?: Promise<void>;
 
   constructor(options: BotOptions) {
@@ -101,6 +102,25 @@ export class Bot {
   get status(): SessionStatus {
     const extra = this.options.status ?? {};
     return { displayName: this.options.name, buddyPicture: extra.buddyPicture ?? null, message: extra.message ?? null, ...extra };
+  }
+
+  /** Sums what the plugins report for metrics (calls, recordings, transfers). */
+  metricsReport(): BotMetricsReport {
+    const out: BotMetricsReport = {};
+    for (const provider of this.#metricProviders) {
+      let part: BotMetricsReport;
+      try {
+        part = provider();
+      } catch {
+        continue;
+      }
+      out.callsActive = (out.callsActive ?? 0) + (part.callsActive ?? 0);
+      out.recordingsActive = (out.recordingsActive ?? 0) + (part.recordingsActive ?? 0);
+      out.recordingBytesWritten = (out.recordingBytesWritten ?? 0) + (part.recordingBytesWritten ?? 0);
+      if (part.rtpStreams) (out.rtpStreams ??= []).push(...part.rtpStreams);
+      if (part.fileTransfers) (out.fileTransfers ??= []).push(...part.fileTransfers);
+    }
+    return out;
   }
 
   /** Display name of a session id. */
@@ -247,6 +267,9 @@ export class Bot {
       commands: this.commands,
       services: this.services,
       displayName: (id: string) => this.displayName(id),
+      onMetrics: (provider) => {
+        this.#metricProviders.push(provider);
+      },
       onStop: (hook) => {
         this.#stopHooks.push({ plugin: plugin.name, hook });
       },

@@ -10,4 +10,3 @@ export * from './services.js';
 export * from './define.js';
 export * from './config.js';
 export * from './plugins/index.js';
-export * from './supervisor.js';

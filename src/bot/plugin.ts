@@ -75,6 +75,20 @@ export interface PluginContext<Config = unknown> {
   readonly services: ServiceRegistry;
   /** Display name of a session id (its Status displayName, or a short id). */
   displayName(id: string): string;
+  /** Publishes figures for the `/metrics` endpoint, read at scrape time. */
+  onMetrics(provider: () => BotMetricsReport): void;
   /** Registers work to run when the bot stops, before plugins are torn down (e.g. finalise recordings). */
   onStop(hook: () => void | Promise<void>): void;
+}
+
+/**
+ * Figures a plugin reports about its work (calls, recordings, transfers), read at scrape time.
+ */
+export interface BotMetricsReport {
+  callsActive?: number;
+  recordingsActive?: number;
+  recordingBytesWritten?: number;
+  /** Per RTP stream (label e.g. `<participant>/<kind>`). */
+  rtpStreams?: { stream: string; packetsReceived: number; packetsLost: number }[];
+  fileTransfers?: { direction: 'serve' | 'fetch'; count: number; bytes: number }[];
 }

@@ -1,4 +1,7 @@
-import { BotSupervisor } from '../../bot/supervisor.js';
+import { Bot } from '../../bot/bot.js';
+import { startHealthServer, type HealthServer } from '../../service/health.js';
+import { BotMetrics } from '../../service/metrics.js';
+import { BotSupervisor } from '../../service/supervisor.js';
 import { ConfigError, loadRunConfig } from '../../bot/config.js';
 import { createLogger } from '../../util/logger.js';
 import { parse, UsageError } from '../args.js';
@@ -46,10 +49,27 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel, name: 'spreed-bot' });
+  const metrics = new BotMetrics();
   const supervisor = new BotSupervisor(
-    config.bots.map((b) => ({ ...b, logger })),
-    { logger },
+    config.bots.map((b) => ({ ...b, logger, ...(config.drainTimeoutMs ? { stopTimeoutMs: config.drainTimeoutMs } : {}) })),
+    {
+      logger,
+      create: (options) => {
+        const bot = new Bot(options);
+        metrics.track(bot);
+        return bot;
+      },
+    },
   );
+  let health: HealthServer | undefined;
+  if (config.health) {
+    health = await startHealthServer({
+      ...config.health,
+      metrics,
+      bots: () => supervisor.bots.flatMap((b) => (b.bot ? [b.bot] : [])),
+    });
+    logger.info({ url: health.url }, 'health and metrics endpoint: /healthz /readyz /metrics');
+  }
   await supervisor.start();
   const signal = await waitForSignal(() => {
     logger.warn('second signal: forcing stop');
@@ -57,6 +77,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   logger.info({ signal }, 'stopping');
   await supervisor.stop();
+  await health?.close();
   logger.info('stopped');
   return 0;
 }

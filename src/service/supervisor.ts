@@ -1,4 +1,4 @@
-import { Bot, type BotOptions } from './bot.js';
+import { Bot, type BotOptions } from '../bot/bot.js';
 import type { Logger } from '../util/logger.js';
 
 /** Options of a {@link BotSupervisor}. */
