@@ -1,0 +1,105 @@
+import { Observable, ReplaySubject, Subject } from 'rxjs';
+import type { RTCDataChannel } from 'werift';
+import type { ChunkChannel } from './types.js';
+
+/** Anything that owns the data channel and must be closed with it, usually the `RTCPeerConnection`. */
+export interface ChannelOwner {
+  close(): unknown;
+}
+
+/** Options for {@link fromWeriftDataChannel}. */
+export interface WeriftChannelOptions {
+  /** Closed after the channel, e.g. the token connection's peer connection. */
+  owner?: ChannelOwner;
+  /**
+   * How long to wait for the channel close (stream reset) to reach the peer before closing the owner;
+   * closing a werift peer connection is not seen by the remote side, the stream reset is.
+   * @defaultValue `1000`
+   */
+  ownerCloseDelayMs?: number;
+}
+
+/**
+ * Adapts a werift `RTCDataChannel` to {@link ChunkChannel}. Uses werift's own events
+ * (`onMessage`, `bufferedAmountLow`, `stateChanged`): werift has no `onbufferedamountlow` property.
+ */
+export function fromWeriftDataChannel(dc: RTCDataChannel, options: WeriftChannelOptions = {}): ChunkChannel {
+  const message = new Subject<string | Buffer>();
+  const low = new Subject<void>();
+  const closed = new ReplaySubject<void>(1);
+  let open = true;
+  let ownerClosed = false;
+
+  const closeOwner = (): void => {
+    if (ownerClosed) return;
+    ownerClosed = true;
+    stateSub.unSubscribe();
+    if (!options.owner) return;
+    try {
+      void Promise.resolve(options.owner.close()).catch(() => undefined);
+    } catch {
+      // the owner is going away either way
+    }
+  };
+
+  const subs = [
+    dc.onMessage.subscribe((data) => message.next(data)),
+    dc.bufferedAmountLow.subscribe(() => low.next()),
+  ];
+  const stateSub = dc.stateChanged.subscribe((state) => {
+    if (state === 'closing' || state === 'closed') markClosed();
+    if (state === 'closed') closeOwner();
+  });
+
+  function markClosed(): void {
+    if (!open) return;
+    open = false;
+    for (const s of subs) s.unSubscribe();
+    message.complete();
+    low.complete();
+    closed.next();
+    closed.complete();
+  }
+  if (dc.readyState === 'closed' || dc.readyState === 'closing') {
+    markClosed();
+    closeOwner();
+  }
+
+  return {
+    get isOpen() {
+      return open;
+    },
+    send(data) {
+      if (!open) throw new Error('data channel is closed');
+      dc.send(data);
+    },
+    get bufferedAmount() {
+      return dc.bufferedAmount;
+    },
+    get bufferedAmountLowThreshold() {
+      return dc.bufferedAmountLowThreshold;
+    },
+    set bufferedAmountLowThreshold(value: number) {
+      dc.bufferedAmountLowThreshold = value;
+    },
+    message$: message.asObservable(),
+    bufferedAmountLow$: low.asObservable(),
+    closed$: closed.asObservable() as Observable<void>,
+    close() {
+      if (!open && ownerClosed) return;
+      const wasOpen = open;
+      markClosed();
+      if (!wasOpen) {
+        closeOwner();
+        return;
+      }
+      try {
+        dc.close();
+      } catch {
+        // already torn down underneath
+      }
+      if (dc.readyState === 'closed') closeOwner();
+      else setTimeout(closeOwner, options.ownerCloseDelayMs ?? 1000).unref();
+    },
+  };
+}
