@@ -78,6 +78,7 @@ export class Bot {
   readonly #stopHooks: { plugin: string; hook: () => void | Promise<void> }[] = [];
   readonly #metricProviders: (() => BotMetricsReport)[] = [];
   #stopping?: Promise<void>;
+  #statusPatch: Record<string, unknown> = {};
 
   constructor(options: BotOptions) {
     this.options = options;
@@ -101,7 +102,7 @@ export class Bot {
   /** The Status object the bot publishes: `displayName` plus the configured extras. */
   get status(): SessionStatus {
     const extra = this.options.status ?? {};
-    return { displayName: this.options.name, buddyPicture: extra.buddyPicture ?? null, message: extra.message ?? null, ...extra };
+    return { displayName: this.options.name, buddyPicture: extra.buddyPicture ?? null, message: extra.message ?? null, ...extra, ...this.#statusPatch };
   }
 
   /** Sums what the plugins report for metrics (calls, recordings, transfers). */
@@ -263,6 +264,12 @@ export class Bot {
         reply: (message, text) => this.chat.reply(message, text),
         typing: (to, state) => this.chat.typing(to, state),
         delivery$: scoped(this.chat.delivery$),
+        receive: (received) => this.chat.receive(received),
+      },
+      signaling: this.channel,
+      updateStatus: (patch) => {
+        this.#statusPatch = { ...this.#statusPatch, ...patch };
+        this.channel.setStatus(this.status);
       },
       commands: this.commands,
       services: this.services,

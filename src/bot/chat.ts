@@ -50,6 +50,8 @@ export interface ChatApi {
   typing(to: string, state: 'start' | 'stop'): void;
   /** Delivery statuses of messages the bot sent. */
   readonly delivery$: Observable<DeliveryStatus>;
+  /** Feeds a Chat that arrived outside the server (a call's data channel) into `chat$`. */
+  receive(received: Received<'Chat'>): void;
 }
 
 /** Minimal channel surface the chat service needs. */
@@ -103,8 +105,7 @@ export class ChatService implements ChatApi {
     });
   }
 
-  /** Feeds a Chat that arrived over a call's data channel (no server involved). */
-  injectDataChannelChat(received: Received<'Chat'>): void {
+  receive(received: Received<'Chat'>): void {
     this.#extra.next(received);
   }
 

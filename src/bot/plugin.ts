@@ -2,6 +2,7 @@ import type { Observable, Subscription } from 'rxjs';
 import type { ChannelState } from '../channel/index.js';
 import type { OutgoingFrame, Received } from '../protocol/index.js';
 import type { Participant } from '../room/index.js';
+import type { Signaling } from '../peer/index.js';
 import type { Logger } from '../util/logger.js';
 import type { ChatApi, ChatMessage } from './chat.js';
 import type { CommandRegistry } from './commands.js';
@@ -63,6 +64,10 @@ export interface PluginContext<Config = unknown> {
   readonly left$: Observable<{ id: string; status: 'soft' | 'hard'; participant?: Participant }>;
   /** Connection state of the bot's channel. */
   readonly state$: Observable<ChannelState>;
+  /** The bot's signalling channel, for layers that drive themselves from documents (calls). */
+  readonly signaling: Signaling;
+  /** Merges keys into the bot's session Status and publishes it (re-sent after reconnects). */
+  updateStatus(patch: Record<string, unknown>): void;
   /** Sends a frame through the channel (queued while reconnecting). */
   send(frame: OutgoingFrame): void;
   /** Sends a frame with an `Iid` and resolves with the server's reply. */

@@ -1,9 +1,12 @@
 import type { Plugin } from '../plugin.js';
 import { commands } from './commands.js';
+import { autoAnswer } from './calls.js';
 
 export { commands, type CommandsOptions } from './commands.js';
+export { autoAnswer, ensureCalls, type AutoAnswerOptions, type CallsOptions } from './calls.js';
 
 /** Built-in plugins by the name a config file uses, each a factory `(options) => Plugin`. */
 export const builtinPlugins: Record<string, (options?: any) => Plugin<any>> = {
   commands,
+  autoAnswer,
 };

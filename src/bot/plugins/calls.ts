@@ -1,0 +1,84 @@
+import { filter } from 'rxjs';
+import { CallManager, answerPolicy, type AnswerPolicy, type CallManagerOptions } from '../../peer/index.js';
+import type { Received } from '../../protocol/index.js';
+import type { Plugin, PluginContext } from '../plugin.js';
+
+declare module '../services.js' {
+  interface Services {
+    /** The bot's calls, conferences and token connections (set up by the calls-related plugins). */
+    calls: CallManager;
+  }
+}
+
+/** Options of the calls service (see {@link CallManagerOptions}). */
+export type CallsOptions = Omit<CallManagerOptions, 'signaling' | 'logger'>;
+
+/**
+ * Returns the bot's CallManager, creating it on first use: the first plugin that needs calls
+ * (autoAnswer, record, shareFolder, collectFiles, …) sets it up with its options; it is closed
+ * when the bot stops. Chat arriving on call data channels is fed into `ctx.chat$`, and the bot's
+ * Status advertises `autoCalls` (PROTOCOL-NOTES §4.4) when AutoCall callbacks are enabled.
+ */
+export function ensureCalls(ctx: PluginContext<unknown>, options: CallsOptions = {}): CallManager {
+  const existing = ctx.services.get('calls');
+  if (existing) return existing;
+  const manager = new CallManager({ ...options, signaling: ctx.signaling, logger: ctx.logger.child({ layer: 'peer' }) });
+  ctx.services.provide('calls', manager);
+  const sub = manager.documents$
+    .pipe(filter((r): r is Received<'Chat'> => r.kind === 'Chat'))
+    .subscribe((chat) => ctx.chat.receive(chat));
+  const autoCalls = options.autoCalls ?? ['conference'];
+  if (autoCalls.length > 0) ctx.updateStatus({ autoCalls: [...autoCalls] });
+  ctx.onMetrics(() => ({ callsActive: [...manager.calls.values()].filter((c) => c.state.status !== 'closed').length }));
+  ctx.onStop(() => {
+    sub.unsubscribe();
+    manager.close();
+    ctx.services.remove('calls');
+  });
+  return manager;
+}
+
+/** Options of {@link autoAnswer}. */
+export interface AutoAnswerOptions extends CallsOptions {
+  /**
+   * Who gets answered: `everyone`, `allow` (ids or display names), `after-autocall` (only peers
+   * the bot asked to call back), `never`. Others get `Bye {Reason:"reject"}`; with
+   * `busyWhenInCall` callers get `busy` while the bot is in a call.
+   * @defaultValue `{ kind: 'everyone' }`
+   */
+  policy?: AnswerPolicy | 'everyone' | 'never' | 'after-autocall' | { allow: string[] };
+}
+
+function toPolicy(policy: AutoAnswerOptions['policy']): AnswerPolicy {
+  if (!policy || policy === 'everyone') return { kind: 'everyone' };
+  if (policy === 'never') return { kind: 'never' };
+  if (policy === 'after-autocall') return { kind: 'after-autocall' };
+  if ('allow' in policy && !('kind' in policy)) return { kind: 'allow', allow: policy.allow };
+  return policy as AnswerPolicy;
+}
+
+/**
+ * Answers incoming calls by policy. Conference offers for the bot's conference, AutoCall
+ * callbacks it asked for and token connections are handled by the CallManager itself.
+ *
+ * @example
+ * ```ts
+ * new Bot({ …, plugins: [autoAnswer({ policy: { allow: ['Alice'] } })] });
+ * ```
+ */
+export function autoAnswer(options: AutoAnswerOptions = {}): Plugin {
+  return {
+    name: 'autoAnswer',
+    setup(ctx) {
+      const { policy, ...callOptions } = options;
+      const calls = ensureCalls(ctx, callOptions);
+      const decide = answerPolicy(toPolicy(policy));
+      let draining = false;
+      calls.setAnswerHandler((context) => (draining ? 'busy' : decide({ ...context, displayName: context.displayName ?? ctx.displayName(context.peerId) })));
+      // While the bot drains (stopping), new callers hear busy.
+      ctx.onStop(() => {
+        draining = true;
+      });
+    },
+  };
+}
