@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ResolvedOptions } from './options.js';
+
+/*
+ * The REST side a client needs before connecting (PROTOCOL-NOTES §2.1): `GET <base>api/v1/config`
+ * and `GET /.well-known/spreed-configuration`. Everything else is 404.
+ */
+
+/** The config document, keys in the order of the Go `Config` struct. */
+export function configDoc(options: ResolvedOptions): Record<string, unknown> {
+  return {
+    Title: 'Spreed WebRTC',
+    S: `static/ver=${options.version}`,
+    B: options.basePath,
+    Token: 'i-did-not-change-the-public-token-boo',
+    Renegotiation: false,
+    StunURIs: [...options.stunUris],
+    TurnURIs: [...options.turnUris],
+    Tokens: false,
+    Version: options.version,
+    UsersEnabled: false,
+    UsersAllowRegistration: false,
+    UsersMode: '',
+    DefaultRoomEnabled: options.defaultRoomEnabled,
+    Plugin: '',
+    AuthorizeRoomCreation: false,
+    AuthorizeRoomJoin: false,
+    Modules: ['screensharing', 'youtube', 'presentation'],
+  };
+}
+
+function json(res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8'): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Handles a plain HTTP request. */
+export function handleHttp(options: ResolvedOptions, req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, '{"code":"method_not_allowed","success":false}\n');
+  if (path === `${options.basePath}api/v1/config`) {
+    return json(res, 200, `${JSON.stringify(configDoc(options))}\n`);
+  }
+  if (path === '/.well-known/spreed-configuration') {
+    const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+    const endpoint = `${proto}://${req.headers.host ?? `${options.host}:${options.port}`}${options.basePath.replace(/\/$/, '')}`;
+    return json(res, 200, JSON.stringify({ 'spreed-webrtc_endpoint': endpoint }, null, 2), 'application/json');
+  }
+  json(res, 404, '{"code":"not_found","success":false}\n');
+}
