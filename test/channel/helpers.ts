@@ -1,4 +1,4 @@
-import { firstValueFrom, filter, timeout, type Observable } from 'rxjs';
+import { firstValueFrom, filter, throwError, timeout, type Observable } from 'rxjs';
 import { Channel, type ChannelOptions } from '../../src/channel/index.js';
 
 /** Channels created by a test, closed in afterEach. */
@@ -16,6 +16,7 @@ export async function closeAll(): Promise<void> {
 }
 
 /** The first value of `source` matching `predicate`, failing after 5 s (a hang guard, not a timing assertion). */
-export function next<T>(source: Observable<T>, predicate: (value: T) => boolean = () => true): Promise<T> {
-  return firstValueFrom(source.pipe(filter(predicate), timeout(5000)));
+export function next<T>(source: Observable<T>, predicate: (value: T) => boolean = () => true, label = 'value'): Promise<T> {
+  const where = new Error(`no ${label} within 5 s`);
+  return firstValueFrom(source.pipe(filter(predicate), timeout({ first: 5000, with: () => throwError(() => where) })));
 }

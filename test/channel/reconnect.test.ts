@@ -27,7 +27,7 @@ describe('Channel: reconnect', () => {
     await b.hello({ room: 'r' });
     const idBefore = a.id;
 
-    const left = next(b.documents$.pipe(ofType('Left')));
+    const left = next(b.documents$.pipe(ofType('Left')), undefined, 'Left');
     const reconnecting = entersState(a, 'reconnecting', 5000);
     server.drop(a.id!);
     await reconnecting;
@@ -36,15 +36,16 @@ describe('Channel: reconnect', () => {
 
     const chats: string[] = [];
     b.documents$.pipe(ofType('Chat')).subscribe((c) => chats.push(c.doc.Chat.Message ?? ''));
-    const joined = next(b.documents$.pipe(ofType('Joined')));
-    const status = next(b.documents$.pipe(ofType('Status')));
+    const joined = next(b.documents$.pipe(ofType('Joined')), undefined, 'Joined');
+    const status = next(b.documents$.pipe(ofType('Status')), undefined, 'Status');
+    const last = next(b.documents$.pipe(ofType('Chat')), (c) => c.doc.Chat.Message === 'm19', 'm19');
     for (let i = 0; i < 20; i++) a.send(frames.chat(i % 2 ? '' : b.id!, { Message: `m${i}`, NoEcho: true }));
 
     await entersState(a, 'joined', 5000);
     expect(a.id).toBe(idBefore);
     expect((await joined).doc.Id).toBe(idBefore);
     expect((await status).doc).toMatchObject({ Id: idBefore, Status: { displayName: 'Alice' } });
-    await next(b.documents$.pipe(ofType('Chat')), (c) => c.doc.Chat.Message === 'm19');
+    await last;
     expect(chats).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
 
     // Order on the new socket: Hello, Status, then the queue (PROTOCOL-NOTES §2.7).
