@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MediaStreamTrack, RtpHeader, RtpPacket } from 'werift';
+import type { RemoteTrackSource } from '../../src/media/types.js';
+import { CallManager, answerPolicy, type RemoteTrack } from '../../src/peer/index.js';
+import { Hub } from './hub.js';
+import { next, until } from './util.js';
+
+const managers: CallManager[] = [];
+const timers: NodeJS.Timeout[] = [];
+afterEach(() => {
+  for (const t of timers.splice(0)) clearInterval(t);
+  for (const m of managers.splice(0)) m.close();
+});
+
+/** Writes synthetic Opus RTP (a 20 ms silence frame) into a werift track every 20 ms. */
+function pumpOpus(track: MediaStreamTrack): void {
+  let seq = 1000;
+  let ts = 0;
+  const ssrc = 0x1234;
+  timers.push(
+    setInterval(() => {
+      const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: ts, ssrc, marker: false });
+      ts = (ts + 960) >>> 0;
+      track.writeRtp(new RtpPacket(header, Buffer.from([0xf8, 0xff, 0xfe])));
+    }, 20),
+  );
+}
+
+describe('media', () => {
+  it('a local audio track is sent; the remote track has the recorder shape, RTP flows, PLI does not throw', async () => {
+    const hub = new Hub();
+    const audio = new MediaStreamTrack({ kind: 'audio' });
+    const hooked: string[] = [];
+    const a = new CallManager({ signaling: hub.join('A'), media: { audioTrack: audio }, onPeerConnection: (_pc, owner) => hooked.push(owner.peerId) });
+    const b = new CallManager({ signaling: hub.join('B'), answer: answerPolicy({ kind: 'everyone' }) });
+    managers.push(a, b);
+    const remote = next(b.tracks$, (t: RemoteTrack) => t.kind === 'audio');
+    const call = a.call('B');
+    expect(hooked).toEqual(['B']);
+    await call.waitFor('connected');
+    pumpOpus(audio);
+    const track = await remote;
+    const forRecorder: RemoteTrackSource = track; // structural fit with the recorder boundary
+    expect(forRecorder.participantId).toBe('A');
+    expect(track.codec.mimeType.toLowerCase()).toBe('audio/opus');
+    expect(track.codec.clockRate).toBe(48000);
+    expect(track.codec.channels).toBe(2);
+    expect(typeof track.codec.payloadType).toBe('number');
+    expect(typeof track.ssrc).toBe('number');
+    expect(track.senderReports$).toBeDefined();
+    let packets = 0;
+    track.rtp$.subscribe((p) => {
+      expect(p.payload.length).toBe(3);
+      packets++;
+    });
+    await until(() => packets >= 10, 10_000, 'RTP packets');
+    await expect(track.requestKeyframe()).resolves.toBeUndefined();
+    const callee = b.calls.get('A')!;
+    expect(callee.remoteTracks).toContain(track);
+
+    // Streams complete when the call ends; PLI afterwards resolves quietly.
+    let completed = false;
+    track.rtp$.subscribe({ complete: () => (completed = true) });
+    call.hangup();
+    await callee.closed();
+    expect(completed).toBe(true);
+    await expect(track.requestKeyframe()).resolves.toBeUndefined();
+  });
+
+  it('the answering side sends its audio track too, and one track can feed several calls', async () => {
+    const hub = new Hub();
+    const audio = new MediaStreamTrack({ kind: 'audio' });
+    const bot = new CallManager({ signaling: hub.join('BOT'), media: { audioTrack: audio }, answer: answerPolicy({ kind: 'everyone' }) });
+    const u1 = new CallManager({ signaling: hub.join('U1') });
+    const u2 = new CallManager({ signaling: hub.join('U2') });
+    managers.push(bot, u1, u2);
+    await Promise.all([u1.call('BOT').waitFor('connected'), u2.call('BOT').waitFor('connected')]);
+    pumpOpus(audio);
+    let got1 = 0;
+    let got2 = 0;
+    const t1 = u1.calls.get('BOT')!.remoteTracks[0] ?? (await next(u1.calls.get('BOT')!.tracks$));
+    const t2 = u2.calls.get('BOT')!.remoteTracks[0] ?? (await next(u2.calls.get('BOT')!.tracks$));
+    t1.rtp$.subscribe(() => got1++);
+    t2.rtp$.subscribe(() => got2++);
+    await until(() => got1 >= 5 && got2 >= 5, 10_000, 'RTP on both calls');
+  });
+});
