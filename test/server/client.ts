@@ -76,7 +76,7 @@ export class TestClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`no matching frame within ${timeoutMs} ms; pending: ${JSON.stringify(this.inbox).slice(0, 2000)}`));
+        reject(new Error(`no matching frame within ${timeoutMs} ms; pending: ${JSON.stringify(this.inbox).slice(0, 500)}`));
       }, timeoutMs);
       const waiter: Waiter = { match, resolve, reject, timer };
       this.waiters.push(waiter);
@@ -96,9 +96,9 @@ export class TestClient {
   }
 
   /** Round trip through the server: everything the server queued to this client before is received after this. */
-  async sync(): Promise<void> {
+  async sync(timeoutMs?: number): Promise<void> {
     const value = aliveCounter++;
-    const reply = this.next((f) => f.Data?.Type === 'Alive' && f.Data.Alive === value);
+    const reply = this.next((f) => f.Data?.Type === 'Alive' && f.Data.Alive === value, timeoutMs);
     this.send({ Type: 'Alive', Alive: { Type: 'Alive', Alive: value } });
     await reply;
   }
