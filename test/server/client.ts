@@ -23,6 +23,7 @@ let aliveCounter = 1;
  * test await the next matching one, and offers an Alive round trip as an ordering barrier.
  */
 export class TestClient {
+  /** The most recent raw frames (the last 100), as the server wrote them. */
   readonly raw: string[] = [];
   private readonly inbox: Frame[] = [];
   private readonly waiters: Waiter[] = [];
@@ -33,6 +34,7 @@ export class TestClient {
     ws.on('message', (data) => {
       const text = data.toString();
       this.raw.push(text);
+      if (this.raw.length > 100) this.raw.shift();
       const frame = JSON.parse(text) as Frame;
       const index = this.waiters.findIndex((w) => w.match(frame));
       if (index >= 0) {
