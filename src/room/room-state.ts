@@ -38,6 +38,9 @@ export class RoomState {
     this.users$ = this.usersSubject.asObservable();
     this.joined$ = this.joinedSubject.asObservable();
     this.left$ = this.leftSubject.asObservable();
+    // Created after the Welcome: the room is known, its users come with the next Users reply.
+    const state = channel.state;
+    if (state.status === 'joined') this.room = state.room.Name;
     this.subscriptions.push(
       channel.documents$.subscribe({ next: (received) => this.apply(received), complete: () => this.close() }),
       channel.state$.subscribe((state) => {

@@ -10,7 +10,14 @@ import { channel, closeAll, next } from '../channel/helpers.js';
 function feed() {
   const documents = new Subject<Received>();
   const state = new BehaviorSubject<ChannelState>({ status: 'connecting', attempt: 0 });
-  const fake = { documents$: documents.asObservable(), state$: state.asObservable(), id: 'me' } as unknown as Channel;
+  const fake = {
+    documents$: documents.asObservable(),
+    state$: state.asObservable(),
+    get state() {
+      return state.getValue();
+    },
+    id: 'me',
+  } as unknown as Channel;
   const room = new RoomState(fake);
   const joined: Participant[] = [];
   const left: LeftEvent[] = [];
