@@ -130,6 +130,9 @@ export class Call {
 
   /** Resolves when the state reaches `status`; rejects if the call closes first (unless waiting for closed). */
   async waitFor(status: CallState['status'], timeoutMs = 30_000): Promise<CallState> {
+    const now = this.state;
+    if (now.status === status) return now;
+    if (now.status === 'closed') throw new Error(`call with ${this.peerId} closed (${now.reason}) before ${status}`);
     return await new Promise<CallState>((resolve, reject) => {
       const timer = setTimeout(() => {
         sub.unsubscribe();
@@ -362,6 +365,8 @@ export class Call {
 
   /** Resolves when the call is closed, with the closing state. */
   closed(): Promise<Extract<CallState, { status: 'closed' }>> {
+    const now = this.state;
+    if (now.status === 'closed') return Promise.resolve(now);
     return new Promise((resolve) => {
       this.state$.pipe(filter((s): s is Extract<CallState, { status: 'closed' }> => s.status === 'closed'), take(1)).subscribe(resolve);
     });
