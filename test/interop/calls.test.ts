@@ -1,0 +1,200 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { firstValueFrom, filter, take, toArray, timeout } from 'rxjs';
+import { startServer, type ChannelingServer } from '../../src/server/index.js';
+import { answerPolicy, type Call, type RemoteTrack } from '../../src/peer/index.js';
+import { noChromium } from '../helpers/env.js';
+import { useBrowser } from '../helpers/browser.js';
+import { startBot, type TestBot } from './bot.js';
+import { startBotAudio, type BotAudio } from './bot-audio.js';
+
+/** Counts RTP packets per kind on the bot's remote tracks. */
+function countRtp(tracks: RemoteTrack[]): { audio: number; video: number; keyframes: number } {
+  const counts = { audio: 0, video: 0, keyframes: 0 };
+  for (const t of tracks) {
+    t.rtp$.subscribe((p) => {
+      counts[t.kind]++;
+      // VP8 payload descriptor: S bit + PID 0, then the P bit of the payload header (0 = keyframe).
+      if (t.kind === 'video' && p.payload.length > 4) {
+        const x = (p.payload[0]! & 0x80) !== 0;
+        const s = (p.payload[0]! & 0x10) !== 0;
+        let off = 1;
+        if (x) {
+          const ext = p.payload[1]!;
+          off = 2 + ((ext & 0x80) ? ((p.payload[2]! & 0x80) ? 2 : 1) : 0) + ((ext & 0x40) ? 1 : 0) + ((ext & 0x30) ? 1 : 0);
+        }
+        if (s && (p.payload[0]! & 0x07) === 0 && (p.payload[off]! & 0x01) === 0) counts.keyframes++;
+      }
+    });
+  }
+  return counts;
+}
+
+describe.skipIf(noChromium).sequential('interop: 1:1 calls between Chromium and the bot', () => {
+  const browser = useBrowser();
+  let server: ChannelingServer;
+  let audio: BotAudio;
+  const bots: TestBot[] = [];
+  const newBot = async (room: string, opts: Parameters<typeof startBot>[2] = {}) => {
+    const bot = await startBot(server.url, room, { media: { audio: 'sendrecv', video: 'recvonly', audioTrack: audio.track }, ...opts });
+    bots.push(bot);
+    return bot;
+  };
+  let n = 0;
+  const room = () => `interop-calls-${Date.now()}-${++n}`;
+
+  beforeAll(async () => {
+    server = await startServer();
+    audio = await startBotAudio();
+  });
+  afterEach(async () => {
+    await Promise.all(bots.splice(0).map((b) => b.close()));
+  });
+  afterAll(async () => {
+    audio?.close();
+    await server?.close();
+  });
+
+  it('Chromium calls the bot, the bot auto-answers, media flows both ways', async () => {
+    const r = room();
+    const bot = await newBot(r, { answer: answerPolicy({ kind: 'everyone' }) });
+    const page = await browser().openPage(server.url, { name: 'Caller' });
+    await page.t.join(r);
+    const incoming = firstValueFrom(bot.calls.calls$.pipe(take(1)));
+    await page.t.call(bot.id);
+    const call: Call = await incoming;
+    expect(call.direction).toBe('incoming');
+    expect(call.peerId).toBe(page.id);
+    await call.waitFor('connected', 20_000);
+    const tracks = await firstValueFrom(call.tracks$.pipe(take(2), toArray(), timeout(15_000)));
+    expect(tracks.map((t) => `${t.kind} ${t.codec.mimeType}`).sort()).toEqual(['audio audio/opus', 'video video/VP8']);
+    const counts = countRtp(tracks);
+    await tracks.find((t) => t.kind === 'video')!.requestKeyframe();
+    await expect.poll(() => counts.audio > 50 && counts.video > 20 && counts.keyframes > 0, { timeout: 15_000 }).toBe(true);
+    // The page receives the bot's audio (Opus), and its data channel is open.
+    await expect
+      .poll(async () => ((await page.t.remoteStats(bot.id)).audio?.packets ?? 0) > 50, { timeout: 15_000, interval: 500 })
+      .toBe(true);
+    const inbound = await page.t.remoteStats(bot.id);
+    expect(inbound.audio?.codec).toBe('audio/opus');
+    if (audio.source === 'tone') expect(inbound.audio?.totalAudioEnergy ?? 0).toBeGreaterThan(0);
+    expect((await page.t.state()).calls[0]).toMatchObject({ state: 'connected', dc: 'open' });
+    // Talking from the page's data channel arrives at the bot; the bot's arrives at the page.
+    const talking = firstValueFrom(call.documents$.pipe(filter((d) => d.kind === 'Talking'), timeout(5000)));
+    await page.t.setTalking(true);
+    expect((await talking).doc).toMatchObject({ Type: 'Talking', Talking: true });
+    call.sendTalking(true);
+    await expect.poll(async () => (await page.t.state()).calls[0]?.remoteTalking, { timeout: 5000 }).toBe(true);
+    // Plain hangup from the page: the bot sees a Bye without reason. (Subscribe first: Call.closed()
+    // called after the call closed never resolves, state$ has completed by then.)
+    const closed = call.closed();
+    await page.t.hangup(bot.id);
+    expect(await closed).toMatchObject({ status: 'closed', reason: 'hangup', by: 'remote' });
+  });
+
+  it('the bot calls Chromium and the page answers', async () => {
+    const r = room();
+    const bot = await newBot(r);
+    const page = await browser().openPage(server.url, { name: 'Callee' });
+    await page.t.join(r);
+    const call = bot.calls.call(page.id);
+    await call.waitFor('connected', 20_000);
+    const tracks = await firstValueFrom(call.tracks$.pipe(take(2), toArray(), timeout(15_000)));
+    const counts = countRtp(tracks);
+    await expect.poll(() => counts.audio > 50 && counts.video > 20, { timeout: 15_000 }).toBe(true);
+    await expect.poll(async () => (await page.t.state()).calls[0]?.state, { timeout: 10_000 }).toBe('connected');
+    const state = (await page.t.state()).calls[0]!;
+    expect(state).toMatchObject({ direction: 'in', dc: 'open' });
+    await expect
+      .poll(async () => ((await page.t.remoteStats(bot.id)).audio?.packets ?? 0) > 50, { timeout: 15_000, interval: 500 })
+      .toBe(true);
+    // The bot's Offer carries the WC shape; its "default" channel was created before the Offer.
+    const offer = (await page.t.received('Offer'))[0]!;
+    expect(offer).toMatchObject({ From: bot.id, To: page.id, Data: { Type: 'Offer', To: page.id, Offer: { type: 'offer' } } });
+    call.hangup();
+    await expect.poll(async () => (await page.t.state()).calls[0]?.byeReceived, { timeout: 5000 }).toBe('');
+  });
+
+  it('the page rejects the bot: the bot sees reject', async () => {
+    const r = room();
+    const bot = await newBot(r);
+    const page = await browser().openPage(server.url, { name: 'Rejecter', answer: 'reject', answerDelayMs: 300 });
+    await page.t.join(r);
+    const call = bot.calls.call(page.id);
+    expect(await call.closed()).toMatchObject({ reason: 'reject', by: 'remote' });
+  });
+
+  it('the page is busy in another call: the bot sees busy', async () => {
+    const r = room();
+    const bot = await newBot(r);
+    const other = await browser().openPage(server.url, { name: 'Other' });
+    const page = await browser().openPage(server.url, { name: 'Busy' });
+    await other.t.join(r);
+    await page.t.join(r);
+    await other.t.call(page.id);
+    await expect.poll(async () => (await page.t.state()).calls[0]?.state, { timeout: 15_000 }).toBe('connected');
+    const call = bot.calls.call(page.id);
+    expect(await call.closed()).toMatchObject({ reason: 'busy', by: 'remote' });
+  });
+
+  it('pickup timeouts: the page gives up ringing, and the bot gives up ringing', async () => {
+    const r = room();
+    const bot = await newBot(r, { pickupTimeoutMs: 1500 }); // ringOnly: the bot never answers
+    const page = await browser().openPage(server.url, { name: 'Slow', answer: 'ignore', pickupTimeoutMs: 1500 });
+    await page.t.join(r);
+    // Bot → page: the page rings and sends Bye pickuptimeout.
+    const out = bot.calls.call(page.id);
+    expect(await out.closed()).toMatchObject({ reason: 'pickuptimeout', by: 'remote' });
+    // Page → bot: the bot rings and sends Bye pickuptimeout.
+    await page.t.call(bot.id);
+    await expect.poll(async () => (await page.t.state()).calls.find((c) => c.direction === 'out')?.byeReceived, { timeout: 10_000 }).toBe('pickuptimeout');
+    const bye = (await page.t.received('Bye')).at(-1)!;
+    expect(bye).toMatchObject({ From: bot.id, Data: { Type: 'Bye', To: page.id, Bye: { Reason: 'pickuptimeout' } } });
+  });
+
+  it('token connections with a data channel, both directions', async () => {
+    const r = room();
+    const bot = await newBot(r);
+    const page = await browser().openPage(server.url, { name: 'Token' });
+    await page.t.join(r);
+    const received: string[] = [];
+    const botToken = `interop_${Date.now()}`;
+    bot.calls.registerToken({
+      match: botToken,
+      onConnection: (conn) => {
+        conn.dataChannel!.onMessage.subscribe((m) => {
+          received.push(String(m));
+          conn.dataChannel!.send(`bot:${String(m)}`);
+        });
+      },
+    });
+    // Page offers (creates "default"), bot answers with _token/_id echoed.
+    const key = await page.t.tokenOpen(bot.id, botToken);
+    await page.t.tokenSend(key, 'hello bot');
+    await expect.poll(() => received, { timeout: 5000 }).toEqual(['hello bot']);
+    await expect.poll(async () => page.t.tokenMessages(key), { timeout: 5000 }).toEqual(['bot:hello bot']);
+    const answer = (await page.t.received('Answer')).at(-1) as { Data: { Answer: Record<string, unknown> } };
+    expect(answer.Data.Answer).toMatchObject({ type: 'answer', _token: botToken, _id: 0 });
+    const candidates = (await page.t.received('Candidate')) as { Data: { Candidate: Record<string, unknown> } }[];
+    expect(candidates.length).toBeGreaterThan(0);
+    for (const c of candidates) expect(c.Data.Candidate).toMatchObject({ _token: botToken, _id: 0 });
+    // Bot offers to a token the page registered; the page answers and echoes.
+    const pageToken = `page_${Date.now()}`;
+    await page.t.registerToken(pageToken, 'echo');
+    const conn = await bot.calls.connectToken(page.id, pageToken, { timeoutMs: 15_000 });
+    const reply = firstValueFrom(
+      new (await import('rxjs')).Observable<string>((s) => {
+        const sub = conn.dataChannel!.onMessage.subscribe((m) => s.next(String(m)));
+        return () => sub.unSubscribe();
+      }).pipe(take(1), timeout(5000)),
+    );
+    conn.dataChannel!.send('hello page');
+    expect(await reply).toBe('echo:hello page');
+    const offer = (await page.t.received('Offer')).at(-1) as { Data: { Offer: Record<string, unknown> } };
+    expect(offer.Data.Offer).toMatchObject({ type: 'offer', _token: pageToken });
+    expect(offer.Data.Offer._id).toBe(conn.connectionId);
+    // An unknown token is ignored by the page: the bot's connect times out.
+    await expect(bot.calls.connectToken(page.id, 'nobody-knows-this', { timeoutMs: 2000 })).rejects.toMatchObject({ code: 'timeout' });
+    expect((await page.t.state()).ignoredTokenOffers.map((o) => o.token)).toContain('nobody-knows-this');
+    conn.close();
+  });
+});
