@@ -3,7 +3,7 @@ import { Channel, type ChannelState } from '../channel/index.js';
 import type { OutgoingFrame, Received, SessionStatus } from '../protocol/index.js';
 import { RoomState, type Participant } from '../room/index.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { ChatService, type ChatMessage } from './chat.js';
+import { ChatService, type IncomingChat } from './chat.js';
 import { CommandRegistry } from './commands.js';
 import { inScope, runInScope, type PluginScope } from './isolation.js';
 import type { BotMetricsReport, Plugin, PluginContext, Teardown } from './plugin.js';
@@ -237,7 +237,7 @@ export class Bot {
   #context(plugin: Plugin<any>, scope: PluginScope, logger: Logger): PluginContext<any> {
     const bot = this;
     const scoped = <T>(source: Observable<T>): Observable<T> => source.pipe(takeUntil(this.#stopped), inScope<T>(scope));
-    const chatMessages$: Observable<ChatMessage> = scoped(this.chat.messages$);
+    const chatMessages$: Observable<IncomingChat> = scoped(this.chat.messages$);
     return {
       bot: {
         get id() {

@@ -4,7 +4,7 @@ import { frames, type ChatDoc, type ChatStatus, type OutgoingFrame, type Receive
 import type { Logger } from '../util/logger.js';
 
 /** A chat message from another participant, as plugins see it. */
-export interface ChatMessage {
+export interface IncomingChat {
   /** Sender session id. */
   readonly from: string;
   /** Sender display name at the time of receipt. */
@@ -45,7 +45,7 @@ export interface ChatApi {
   /** Sends a message (NoEcho, with a fresh Mid) and returns the Mid. */
   send(text: string, options?: SendOptions): string;
   /** Replies privately to a private message, or to the room for a group message. */
-  reply(message: ChatMessage, text: string): string;
+  reply(message: IncomingChat, text: string): string;
   /** Sends the typing indicator to a peer (private chats only, like the web client). */
   typing(to: string, state: 'start' | 'stop'): void;
   /** Delivery statuses of messages the bot sent. */
@@ -70,12 +70,12 @@ export function newMid(): string {
 }
 
 /**
- * The bot's chat: parses incoming Chat documents into {@link ChatMessage}s, acknowledges
+ * The bot's chat: parses incoming Chat documents into {@link IncomingChat}s, acknowledges
  * private messages that carry a Mid the way the web client does (`delivered`, Mid inside
  * Status only, so the server makes no further status), and tracks delivery of its own messages.
  */
 export class ChatService implements ChatApi {
-  readonly messages$: Observable<ChatMessage>;
+  readonly messages$: Observable<IncomingChat>;
   readonly delivery$: Observable<DeliveryStatus>;
   readonly #transport: ChatTransport;
   readonly #logger: Logger;
@@ -118,7 +118,7 @@ export class ChatService implements ChatApi {
     return mid;
   }
 
-  reply(message: ChatMessage, text: string): string {
+  reply(message: IncomingChat, text: string): string {
     return this.send(text, { to: message.private ? message.from : '' });
   }
 
@@ -139,7 +139,7 @@ export class ChatService implements ChatApi {
     }
   }
 
-  #toMessage(r: Received<'Chat'>, displayName: (id: string) => string): ChatMessage | undefined {
+  #toMessage(r: Received<'Chat'>, displayName: (id: string) => string): IncomingChat | undefined {
     const own = this.#transport.id;
     const doc: ChatDoc = r.doc;
     if (!r.from || r.from === own) return undefined; // own echo or server "sent" status
@@ -174,7 +174,7 @@ export class ChatService implements ChatApi {
 }
 
 /** Narrow helper for plugins: chat messages that look like a command (`!name args`). */
-export function isCommand(message: ChatMessage, prefix = '!'): boolean {
+export function isCommand(message: IncomingChat, prefix = '!'): boolean {
   return message.text.startsWith(prefix);
 }
 

@@ -1,4 +1,4 @@
-import type { ChatMessage } from './chat.js';
+import type { IncomingChat } from './chat.js';
 
 /** A chat command such as `!status`. */
 export interface Command {
@@ -12,7 +12,7 @@ export interface Command {
    * Runs the command. Returning a string replies with it (privately for private messages,
    * to the room for group messages).
    */
-  run(args: string[], message: ChatMessage): string | void | Promise<string | void>;
+  run(args: string[], message: IncomingChat): string | void | Promise<string | void>;
 }
 
 /** Registry of chat commands shared by all plugins of a bot. */

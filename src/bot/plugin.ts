@@ -4,7 +4,7 @@ import type { OutgoingFrame, Received } from '../protocol/index.js';
 import type { Participant } from '../room/index.js';
 import type { Signaling } from '../peer/index.js';
 import type { Logger } from '../util/logger.js';
-import type { ChatApi, ChatMessage } from './chat.js';
+import type { ChatApi, IncomingChat } from './chat.js';
 import type { CommandRegistry } from './commands.js';
 import type { ServiceRegistry } from './services.js';
 
@@ -53,7 +53,7 @@ export interface PluginContext<Config = unknown> {
   /** Every validated document the bot receives. Narrow with `ofType('Chat')`. */
   readonly documents$: Observable<Received>;
   /** Chat messages from others (text messages; not typing, acks or own echoes). */
-  readonly chat$: Observable<ChatMessage>;
+  readonly chat$: Observable<IncomingChat>;
   /** Who is in the room now (excluding the bot). */
   readonly users: ReadonlyMap<string, Participant>;
   /** Who is in the room: session id → participant. */

@@ -98,6 +98,9 @@ export class Channel {
   readonly rtt$: Observable<number>;
   /** Emits once and completes when the channel is closed; replayed to late subscribers. */
   readonly closed$: Observable<void>;
+  /** Type of every frame accepted for sending (written now or queued while reconnecting); for metrics. */
+  readonly sent$: Observable<string>;
+  private readonly sentSubject = new Subject<string>();
 
   private readonly log: Logger;
   private readonly requestTimeoutMs: number;
@@ -138,6 +141,7 @@ export class Channel {
     this.self$ = this.selfSubject.asObservable();
     this.rtt$ = this.rttSubject.asObservable();
     this.closed$ = this.closedSubject.asObservable();
+    this.sent$ = this.sentSubject.asObservable();
     this.keepalive = new Keepalive(options.aliveIdleMs ?? 5000, options.deadAfterMs ?? 11_500, {
       sendAlive: (value) => this.ready && this.write(encodeFrame(frames.alive(value))),
       dead: (silentMs) => this.dropSocket(`nothing received for ${silentMs} ms`),
@@ -452,6 +456,7 @@ export class Channel {
     if (this.closing) throw this.closedError();
     if (this.ready && this.socket?.readyState === WebSocket.OPEN) {
       this.write(text);
+      this.sentSubject.next(type);
       if (iid !== undefined) this.requests.written(iid);
       return;
     }
@@ -460,6 +465,7 @@ export class Channel {
       throw new ChannelError('queue_full', `offline queue full (${this.maxQueue} frames): wait for the reconnect or raise maxQueue`);
     }
     this.queue.push({ text, iid });
+    this.sentSubject.next(type);
   }
 
   private write(text: string): void {
@@ -497,6 +503,7 @@ export class Channel {
       this.documents.complete();
       this.selfSubject.complete();
       this.rttSubject.complete();
+      this.sentSubject.complete();
       this.closedSubject.next();
       this.closedSubject.complete();
     })();

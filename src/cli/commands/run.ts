@@ -4,7 +4,7 @@ import { BotMetrics } from '../../service/metrics.js';
 import { BotSupervisor } from '../../service/supervisor.js';
 import { ConfigError, loadRunConfig } from '../../bot/config.js';
 import { createLogger } from '../../util/logger.js';
-import { parse, UsageError } from '../args.js';
+import { parse, str, UsageError } from '../args.js';
 import { waitForSignal } from '../signals.js';
 
 export const runHelp = `Usage: spreed-bot run <bot module or config file> [options]
@@ -40,7 +40,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (!target) throw new UsageError('missing <bot module or config file>');
   let config;
   try {
-    config = await loadRunConfig(target, { server: values.server, room: values.room, pin: values.pin, name: values.name });
+    config = await loadRunConfig(target, { server: str(values, 'server'), room: str(values, 'room'), pin: str(values, 'pin'), name: str(values, 'name') });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`spreed-bot: ${error.message}`);
@@ -49,6 +49,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel, name: 'spreed-bot' });
+  // Listen for signals before anything starts, so an early SIGTERM still stops gracefully.
+  const stopSignal = waitForSignal(() => {
+    logger.warn('second signal: forcing stop');
+    process.exit(1);
+  });
   const metrics = new BotMetrics();
   const supervisor = new BotSupervisor(
     config.bots.map((b) => ({ ...b, logger, ...(config.drainTimeoutMs ? { stopTimeoutMs: config.drainTimeoutMs } : {}) })),
@@ -71,10 +76,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     logger.info({ url: health.url }, 'health and metrics endpoint: /healthz /readyz /metrics');
   }
   await supervisor.start();
-  const signal = await waitForSignal(() => {
-    logger.warn('second signal: forcing stop');
-    process.exit(1);
-  });
+  const signal = await stopSignal;
   logger.info({ signal }, 'stopping');
   await supervisor.stop();
   await health?.close();

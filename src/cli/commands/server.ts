@@ -1,6 +1,6 @@
 import { startServer } from '../../server/index.js';
 import { createLogger } from '../../util/logger.js';
-import { parse, UsageError } from '../args.js';
+import { parse, str, UsageError } from '../args.js';
 import { waitForSignal } from '../signals.js';
 
 export const serverHelp = `Usage: spreed-bot server [--host H] [--port N]
@@ -20,10 +20,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
     console.log(serverHelp);
     return 0;
   }
-  const port = Number(values.port ?? 8080);
+  const port = Number(str(values, "port") ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got '${values.port}'`);
   const logger = createLogger({ name: 'server' });
-  const server = await startServer({ host: values.host ?? '127.0.0.1', port, logger });
+  const server = await startServer({ host: str(values, "host") ?? '127.0.0.1', port, logger });
   console.log(`spreed-bot channeling server listening on ${server.url}`);
   await waitForSignal();
   await server.close();
