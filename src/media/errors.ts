@@ -1,0 +1,27 @@
+/** What went wrong in the media layer. */
+export type MediaErrorCode =
+  | 'FFMPEG_NOT_FOUND'
+  | 'FFMPEG_SPAWN_FAILED'
+  | 'FFMPEG_EXIT'
+  | 'FFMPEG_CRASHED'
+  | 'DISK_FULL'
+  | 'PORTS_EXHAUSTED'
+  | 'PORT_NOT_BOUND'
+  | 'NO_STREAMS'
+  | 'INVALID_SIDECAR'
+  | 'UNSUPPORTED_CODEC';
+
+/**
+ * Error of the media layer. Reported on observables and promises, never thrown into a subscriber.
+ * `code` tells callers what happened; the message says what to do.
+ */
+export class MediaError extends Error {
+  override readonly name = 'MediaError';
+  constructor(
+    readonly code: MediaErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

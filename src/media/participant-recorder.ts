@@ -1,0 +1,180 @@
+import { join } from 'node:path';
+import { Subject, type Observable } from 'rxjs';
+import type { MediaError } from './errors.js';
+import type { FfmpegInfo } from './ffmpeg.js';
+import type { ReorderBufferOptions } from './jitter-buffer.js';
+import { segmentBaseName } from './names.js';
+import { UdpPortPool } from './port-pool.js';
+import { RecordingSegment, type SegmentInfo } from './recording-segment.js';
+import { emptyStats, type RecorderStats, type RemoteTrackSource } from './types.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+
+export type { SegmentInfo } from './recording-segment.js';
+
+/** Options for {@link ParticipantRecorder}. */
+export interface ParticipantRecorderOptions {
+  /** Directory the files go to (must exist). */
+  dir: string;
+  /** File name without extension; segment n > 1 gets `.n` appended. */
+  baseName: string;
+  participantId: string;
+  /** Record audio tracks only. @defaultValue false */
+  audioOnly?: boolean;
+  /** Port pool shared between recorders. @defaultValue a pool of its own */
+  portPool?: UdpPortPool;
+  ffmpeg?: FfmpegInfo;
+  logger?: Logger;
+  /** Reorder window. @defaultValue 200 ms / 100 packets */
+  reorder?: ReorderBufferOptions;
+  /** PLI retry while waiting for a keyframe. @defaultValue 2000 */
+  keyframeRetryMs?: number;
+}
+
+/** Lifecycle of a {@link ParticipantRecorder}. */
+export type ParticipantRecorderState = 'idle' | 'recording' | 'stopped' | 'failed';
+
+const defaultPool = new UdpPortPool();
+
+/**
+ * Records one participant's audio and/or video into one file per segment (`-c copy`): VP8[+Opus]
+ * → `.webm`, H264[+Opus] → `.mkv`, Opus only → `.ogg`.
+ *
+ * - A new SSRC on a track continues the same file (timestamps stitched), see `RtpForwarder`.
+ * - {@link startSegment} (rejoin, new tracks) closes the current file and opens `name.2.ext`, ...
+ * - A crash or full disk marks the recorder `failed` and reports on {@link error$}; never throws.
+ */
+export class ParticipantRecorder {
+  readonly participantId: string;
+  private readonly logger: Logger;
+  private readonly pool: UdpPortPool;
+  private readonly segmentList: RecordingSegment[] = [];
+  private current: RecordingSegment | undefined;
+  private sources: RemoteTrackSource[] = [];
+  private state_: ParticipantRecorderState = 'idle';
+  private readonly errors = new Subject<MediaError>();
+  private readonly changes = new Subject<SegmentInfo>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private keyframeRequests = 0;
+
+  /** Errors (ffmpeg crash, disk full, setup failures). */
+  readonly error$: Observable<MediaError> = this.errors.asObservable();
+  /** Emits a segment's info whenever it changes (started, first sample known, finished, failed). */
+  readonly segment$: Observable<SegmentInfo> = this.changes.asObservable();
+
+  constructor(private readonly options: ParticipantRecorderOptions) {
+    this.participantId = options.participantId;
+    this.logger = (options.logger ?? silentLogger).child({ participantId: options.participantId });
+    this.pool = options.portPool ?? defaultPool;
+  }
+
+  get state(): ParticipantRecorderState {
+    return this.state_;
+  }
+
+  /** All segments so far, oldest first. */
+  get segments(): SegmentInfo[] {
+    return this.segmentList.map((s) => s.info);
+  }
+
+  /** Counters summed over all segments. */
+  get stats(): RecorderStats {
+    const stats = emptyStats();
+    for (const s of this.segmentList) {
+      const c = s.counters;
+      stats.packetsReceived += c.received;
+      stats.packetsLost += c.lost;
+      stats.packetsReordered += c.reordered;
+      stats.bytesForwarded += c.bytes;
+      stats.bytesWritten += s.bytesWritten;
+    }
+    stats.keyframeRequests = this.keyframeRequests;
+    stats.segments = this.segmentList.length;
+    return stats;
+  }
+
+  /** Tracks currently recorded. */
+  get currentSources(): readonly RemoteTrackSource[] {
+    return this.sources;
+  }
+
+  /**
+   * Finishes the current file (if any) and starts the next segment with `sources`
+   * (default: the current ones). Resolves with the new segment, or undefined if it could not start
+   * (reported on {@link error$}). Calls are serialised.
+   */
+  startSegment(sources: readonly RemoteTrackSource[] = this.sources): Promise<SegmentInfo | undefined> {
+    return this.enqueue(async () => {
+      if (this.state_ === 'stopped') return undefined;
+      await this.current?.stop();
+      this.current = undefined;
+      this.sources = sources.filter((s) => !this.options.audioOnly || s.kind === 'audio');
+      if (this.sources.length === 0) return undefined;
+      const index = this.segmentList.length + 1;
+      try {
+        const segment = await RecordingSegment.start({
+          index,
+          basePath: join(this.options.dir, segmentBaseName(this.options.baseName, index)),
+          sources: this.sources,
+          portPool: this.pool,
+          ffmpeg: this.options.ffmpeg,
+          logger: this.logger,
+          reorder: this.options.reorder,
+          keyframeRetryMs: this.options.keyframeRetryMs,
+          onKeyframeRequest: () => this.keyframeRequests++,
+          onChange: (info) => this.changes.next(info),
+        });
+        this.segmentList.push(segment);
+        this.current = segment;
+        this.state_ = 'recording';
+        segment.failed$.subscribe((err) => this.fail(err));
+        this.changes.next(segment.info);
+        return segment.info;
+      } catch (err) {
+        this.fail(err as MediaError);
+        return undefined;
+      }
+    });
+  }
+
+  /**
+   * Adds a track. A kind the current file lacks (video arriving after audio) starts a new segment;
+   * a replacement track of a kind already recorded starts a new segment too (its codec may differ).
+   */
+  addSource(source: RemoteTrackSource): Promise<SegmentInfo | undefined> {
+    if (this.options.audioOnly && source.kind !== 'audio') return Promise.resolve(this.current?.info);
+    const others = this.sources.filter((s) => s.kind !== source.kind);
+    return this.startSegment([...others, source]);
+  }
+
+  /** Finalises the current file; resolves with every segment. Idempotent, never rejects. */
+  stop(): Promise<SegmentInfo[]> {
+    return this.enqueue(async () => {
+      await this.current?.stop();
+      this.current = undefined;
+      if (this.state_ !== 'failed') this.state_ = 'stopped';
+      this.errors.complete();
+      this.changes.complete();
+      return this.segments;
+    });
+  }
+
+  /** SIGKILLs the current ffmpeg without finalising (fatal shutdown, tests). */
+  kill(): void {
+    this.current?.kill();
+    this.current = undefined;
+    this.state_ = 'stopped';
+  }
+
+  private fail(err: MediaError): void {
+    this.logger.error({ err }, 'participant recording failed');
+    this.state_ = 'failed';
+    this.current = undefined;
+    this.errors.next(err);
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,111 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import { z } from 'zod';
+import { MediaError } from './errors.js';
+
+/** zod schema of one recorded file in `meeting.json`. */
+export const sidecarFileSchema = z.object({
+  participantId: z.string(),
+  participantName: z.string().optional(),
+  /** Path relative to the meeting directory. */
+  file: z.string(),
+  codecs: z.array(z.string()),
+  kinds: z.array(z.enum(['audio', 'video'])),
+  /** Unix ms of the first sample in the file. */
+  firstSampleTime: z.number().optional(),
+  /** Where firstSampleTime came from: the sender's RTCP SR (its clock) or our arrival time. */
+  firstSampleSource: z.enum(['rtcp-sr', 'arrival']).optional(),
+  /** 1-based segment index for this participant. */
+  segment: z.number().int().positive(),
+  startedAt: z.number(),
+  stoppedAt: z.number().optional(),
+  /** `recording` while ffmpeg runs; `failed` with `error` when it could not finish. */
+  state: z.enum(['recording', 'finished', 'failed']),
+  error: z.string().optional(),
+});
+
+/** zod schema of `meeting.json`, the sidecar readers can validate. Times are Unix ms. */
+export const sidecarSchema = z.object({
+  version: z.literal(1),
+  room: z.string(),
+  startedAt: z.number(),
+  stoppedAt: z.number().optional(),
+  files: z.array(sidecarFileSchema),
+  events: z.array(
+    z.object({ participantId: z.string(), name: z.string().optional(), time: z.number(), event: z.enum(['join', 'leave']) }),
+  ),
+  speakerTimeline: z.array(z.object({ participantId: z.string(), talking: z.boolean(), time: z.number() })),
+});
+
+/** Contents of `meeting.json`. */
+export type Sidecar = z.infer<typeof sidecarSchema>;
+/** One entry of {@link Sidecar.files}. */
+export type SidecarFile = z.infer<typeof sidecarFileSchema>;
+
+/** Writes `data` to `path` atomically: a temp file in the same directory, then rename. */
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
+
+/** Reads and validates a sidecar; rejects with `INVALID_SIDECAR` naming the problem. */
+export async function readSidecar(path: string): Promise<Sidecar> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new MediaError('INVALID_SIDECAR', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = sidecarSchema.safeParse(json);
+  if (!parsed.success) throw new MediaError('INVALID_SIDECAR', `${path} is not a meeting sidecar: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/**
+ * Keeps a {@link Sidecar} in memory and writes it atomically after changes, at most every
+ * `debounceMs`. Writes never overlap; `flush()` writes now and waits.
+ * @defaultValue debounceMs 500
+ */
+export class SidecarWriter {
+  readonly data: Sidecar;
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private dirty = false;
+  /** Last write error, if any (writes go on; the next one may succeed). */
+  lastError: Error | undefined;
+
+  constructor(
+    readonly path: string,
+    room: string,
+    startedAt: number,
+    private readonly debounceMs = 500,
+  ) {
+    this.data = { version: 1, room, startedAt, files: [], events: [], speakerTimeline: [] };
+  }
+
+  /** Applies `change` to the data and schedules a write. */
+  update(change: (data: Sidecar) => void): void {
+    change(this.data);
+    this.dirty = true;
+    this.timer ??= setTimeout(() => void this.flush(), this.debounceMs);
+  }
+
+  /** Writes pending changes now; resolves when on disk. */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      try {
+        await mkdir(dirname(this.path), { recursive: true });
+        await writeFileAtomic(this.path, JSON.stringify(this.data, null, 2) + '\n');
+      } catch (err) {
+        this.lastError = err as Error;
+        this.dirty = true;
+      }
+    });
+    return this.writing;
+  }
+}

@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+
+/** Pre-encoded RTP of one stream: raw packets and their send offset in ms. */
+export interface RtpStreamFixture {
+  packets: { at: number; data: Buffer }[];
+  /** Length of the clip in ms (for looping). */
+  durationMs: number;
+  clockRate: number;
+}
+
+/** Pre-encoded test media: VP8 or H264 video (testsrc) and Opus audio (sine). */
+export interface RtpFixture {
+  video?: RtpStreamFixture;
+  audio?: RtpStreamFixture;
+}
+
+function listen(): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = createSocket({ type: 'udp4', recvBufferSize: 8 * 1024 * 1024 });
+    socket.bind(0, '127.0.0.1', () => resolve(socket));
+  });
+}
+
+function toStream(raw: Buffer[], clockRate: number, durationMs: number): RtpStreamFixture {
+  const t0 = raw[0]!.readUInt32BE(4);
+  return {
+    packets: raw.map((data) => ({ at: (((data.readUInt32BE(4) - t0) >>> 0) / clockRate) * 1000, data })),
+    durationMs,
+    clockRate,
+  };
+}
+
+/**
+ * Encodes `seconds` of lavfi testsrc/sine with ffmpeg to RTP (as fast as possible) and captures
+ * the packets on local UDP sockets; replay them paced by {@link RtpStreamFixture.packets}.at.
+ */
+export async function makeRtpFixture(options: { seconds: number; video?: 'vp8' | 'h264'; audio?: boolean; size?: string }): Promise<RtpFixture> {
+  const { seconds } = options;
+  const audioSock = options.audio === false ? undefined : await listen();
+  const videoSock = options.video ? await listen() : undefined;
+  const captured = new Map<Socket, Buffer[]>();
+  for (const s of [audioSock, videoSock]) {
+    if (!s) continue;
+    captured.set(s, []);
+    s.on('message', (m) => captured.get(s)!.push(m));
+  }
+  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
+  if (videoSock) args.push('-f', 'lavfi', '-i', `testsrc=size=${options.size ?? '320x240'}:rate=20:duration=${seconds}`);
+  if (audioSock) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`);
+  let input = 0;
+  if (videoSock) {
+    const codec =
+      options.video === 'h264'
+        ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '40', '-bsf:v', 'dump_extra']
+        : ['-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '300k', '-g', '40', '-auto-alt-ref', '0'];
+    args.push('-map', `${input++}:v`, ...codec, '-payload_type', '96', '-ssrc', '1111', '-f', 'rtp', '-pkt_size', '1200', `rtp://127.0.0.1:${videoSock.address().port}`);
+  }
+  if (audioSock) {
+    args.push('-map', `${input}:a`, '-c:a', 'libopus', '-ac', '2', '-b:a', '48k', '-frame_duration', '20', '-payload_type', '111', '-ssrc', '2222', '-f', 'rtp', `rtp://127.0.0.1:${audioSock.address().port}`);
+  }
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg fixture exited ${code}`))));
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  const fixture: RtpFixture = {};
+  if (videoSock) fixture.video = toStream(captured.get(videoSock)!, 90000, seconds * 1000);
+  if (audioSock) fixture.audio = toStream(captured.get(audioSock)!, 48000, seconds * 1000);
+  audioSock?.close();
+  videoSock?.close();
+  return fixture;
+}
+
+/**
+ * Replays fixtures in real time, looping with continuous sequence numbers and timestamps.
+ * One timer drives every registered stream.
+ */
+export class RtpReplayer {
+  private readonly streams: { fixture: RtpStreamFixture; write: (data: Buffer) => void; index: number; loop: number }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private t0 = 0;
+  sent = 0;
+
+  /** Adds a stream; `write` receives a fresh Buffer per packet. */
+  add(fixture: RtpStreamFixture, write: (data: Buffer) => void): void {
+    this.streams.push({ fixture, write, index: 0, loop: 0 });
+  }
+
+  start(tickMs = 10): void {
+    this.t0 = Date.now();
+    this.timer = setInterval(() => this.tick(), tickMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private tick(): void {
+    const elapsed = Date.now() - this.t0;
+    for (const s of this.streams) {
+      const { packets, durationMs, clockRate } = s.fixture;
+      for (;;) {
+        const p = packets[s.index]!;
+        if (s.loop * durationMs + p.at > elapsed) break;
+        const data = Buffer.from(p.data);
+        if (s.loop > 0) {
+          data.writeUInt16BE((data.readUInt16BE(2) + s.loop * packets.length) & 0xffff, 2);
+          data.writeUInt32BE((data.readUInt32BE(4) + Math.round((s.loop * durationMs * clockRate) / 1000)) >>> 0, 4);
+        }
+        s.write(data);
+        this.sent++;
+        if (++s.index === packets.length) {
+          s.index = 0;
+          s.loop++;
+        }
+      }
+    }
+  }
+}
