@@ -84,8 +84,7 @@ describe.skipIf(noChromium).sequential('interop: 1:1 calls between Chromium and 
     expect((await talking).doc).toMatchObject({ Type: 'Talking', Talking: true });
     call.sendTalking(true);
     await expect.poll(async () => (await page.t.state()).calls[0]?.remoteTalking, { timeout: 5000 }).toBe(true);
-    // Plain hangup from the page: the bot sees a Bye without reason. (Subscribe first: Call.closed()
-    // called after the call closed never resolves, state$ has completed by then.)
+    // Plain hangup from the page: the bot sees a Bye without reason.
     const closed = call.closed();
     await page.t.hangup(bot.id);
     expect(await closed).toMatchObject({ status: 'closed', reason: 'hangup', by: 'remote' });
