@@ -140,6 +140,7 @@ export class Connection implements Outbound {
     if (!session.replaced) {
       leaveRoom(hub, session, 'hard');
       dropResumedEntry(hub, session);
+      hub.images.delete(session.id);
     }
     session.closed = true;
   }

@@ -1,4 +1,5 @@
 import type { Logger } from '../util/logger.js';
+import { ImageCache } from './images.js';
 import { encodeEnvelope } from './json.js';
 import type { ResolvedOptions } from './options.js';
 import { RoomRegistry, type Room } from './rooms.js';
@@ -27,6 +28,7 @@ export class Hub {
   /** The live connection of each session, to drop it when a resume takes over. */
   readonly connections = new Map<Session, { terminate(): void }>();
   readonly rooms: RoomRegistry;
+  readonly images = new ImageCache();
   readonly stats: ServerStats = { framesIn: 0, framesDropped: 0, framesDelayed: 0, framesOverflowed: 0 };
 
   constructor(

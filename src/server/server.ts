@@ -33,7 +33,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Channeli
   const resolved = resolveOptions(options);
   const hub = new Hub(resolved, new Secrets(), resolved.logger);
   const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.maxFrameBytes, skipUTF8Validation: true });
-  const http: Server = createServer((req, res) => handleHttp(resolved, req, res));
+  const http: Server = createServer((req, res) => handleHttp(resolved, hub.images, req, res));
 
   http.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());

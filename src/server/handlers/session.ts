@@ -10,7 +10,13 @@ export const handleSelf: Handler = (request) => {
 /** Stored verbatim, Rev + 1, broadcast to the others (never echoed); dropped when not in a room. */
 export const handleStatus: Handler = ({ hub, session, doc }) => {
   if (!doc) return;
-  session.status = doc.Status ?? null;
+  const status: Record<string, unknown> | null = doc.Status ?? null;
+  const picture = status?.buddyPicture;
+  if (typeof picture === 'string' && picture.startsWith('data:')) {
+    const path = hub.images.update(session.id, picture.slice(5));
+    if (path !== '') status!.buddyPicture = `img:${path}`;
+  }
+  session.status = status;
   session.rev++;
   hub.broadcast(session, statusDoc(session));
 };
