@@ -128,6 +128,8 @@ export function parseClientFrame(text: string): ParseResult<ClientFrame> {
   const iidRaw = lookup(raw, 'Iid');
   if (iidRaw !== undefined && iidRaw !== null && typeof iidRaw !== 'string') return { ok: false, reason: 'Iid is not a string' };
   const iid = typeof iidRaw === 'string' && iidRaw !== '' ? iidRaw.slice(0, 256) : undefined;
+  // Self, Users and Leave have no inner field in the Go struct: whatever is there is ignored.
+  if (t === 'Self' || t === 'Users' || t === 'Leave') return { ok: true, value: { type: t, doc: undefined, iid } };
   const innerRaw = lookup(raw, t);
   if (innerRaw === undefined || innerRaw === null) return { ok: true, value: { type: t, doc: undefined, iid } };
   if (!isObject(innerRaw)) return { ok: false, reason: `${t} is not an object` };
