@@ -77,6 +77,7 @@ export class Bot {
   readonly #plugins: LoadedPlugin[] = [];
   readonly #stopHooks: { plugin: string; hook: () => void | Promise<void> }[] = [];
   readonly #metricProviders: (() => BotMetricsReport)[] = [];
+  readonly #closeHooks: { plugin: string; hook: () => void | Promise<void> }[] = [];
   #stopping?: Promise<void>;
   #statusPatch: Record<string, unknown> = {};
 
@@ -215,6 +216,13 @@ export class Bot {
         this.logger.error({ err: error, plugin: loaded.plugin.name }, 'plugin teardown failed');
       }
     }
+    for (const { plugin, hook } of this.#closeHooks.splice(0).reverse()) {
+      try {
+        await hook();
+      } catch (error) {
+        this.logger.error({ err: error, plugin }, 'close hook failed');
+      }
+    }
     this.#stopped.next();
     this.#stopped.complete();
     this.chat.close();
@@ -276,6 +284,9 @@ export class Bot {
       displayName: (id: string) => this.displayName(id),
       onMetrics: (provider) => {
         this.#metricProviders.push(provider);
+      },
+      onClose: (hook) => {
+        this.#closeHooks.push({ plugin: plugin.name, hook });
       },
       onStop: (hook) => {
         this.#stopHooks.push({ plugin: plugin.name, hook });

@@ -82,6 +82,11 @@ export interface PluginContext<Config = unknown> {
   displayName(id: string): string;
   /** Publishes figures for the `/metrics` endpoint, read at scrape time. */
   onMetrics(provider: () => BotMetricsReport): void;
+  /**
+   * Registers cleanup of a shared resource (e.g. the call manager) that must outlive the stop
+   * hooks and plugin teardowns; close hooks run last, in reverse order.
+   */
+  onClose(hook: () => void | Promise<void>): void;
   /** Registers work to run when the bot stops, before plugins are torn down (e.g. finalise recordings). */
   onStop(hook: () => void | Promise<void>): void;
 }

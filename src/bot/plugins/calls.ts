@@ -30,7 +30,7 @@ export function ensureCalls(ctx: PluginContext<unknown>, options: CallsOptions =
   const autoCalls = options.autoCalls ?? ['conference'];
   if (autoCalls.length > 0) ctx.updateStatus({ autoCalls: [...autoCalls] });
   ctx.onMetrics(() => ({ callsActive: [...manager.calls.values()].filter((c) => c.state.status !== 'closed').length }));
-  ctx.onStop(() => {
+  ctx.onClose(() => {
     sub.unsubscribe();
     manager.close();
     ctx.services.remove('calls');

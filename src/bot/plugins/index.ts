@@ -1,12 +1,16 @@
 import type { Plugin } from '../plugin.js';
 import { commands } from './commands.js';
 import { autoAnswer } from './calls.js';
+import { collectFiles, shareFolder } from './files.js';
 
 export { commands, type CommandsOptions } from './commands.js';
+export { collectFiles, shareFolder, tokenConnector, type CollectFilesOptions, type ShareFolderOptions, type FileDownloads } from './files.js';
 export { autoAnswer, ensureCalls, type AutoAnswerOptions, type CallsOptions } from './calls.js';
 
 /** Built-in plugins by the name a config file uses, each a factory `(options) => Plugin`. */
 export const builtinPlugins: Record<string, (options?: any) => Plugin<any>> = {
   commands,
   autoAnswer,
+  shareFolder,
+  collectFiles,
 };

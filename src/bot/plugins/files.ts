@@ -1,0 +1,203 @@
+import { resolve } from 'node:path';
+import { Subject, filter, mergeMap, type Observable } from 'rxjs';
+import {
+  FileServer,
+  SharedFiles,
+  decideFetch,
+  fetchFile,
+  fromWeriftDataChannel,
+  type ChunkChannel,
+  type FetchPolicy,
+  type FetchResult,
+  type FileFetch,
+  type FileInfo,
+  type TokenConnector,
+} from '../../files/index.js';
+import type { CallManager, TokenConnection } from '../../peer/index.js';
+import type { Plugin, PluginContext } from '../plugin.js';
+import { ensureCalls } from './calls.js';
+
+declare module '../services.js' {
+  interface Services {
+    /** Files the bot shares (set up by {@link shareFolder}). */
+    sharedFiles: SharedFiles;
+    /** Downloads of the {@link collectFiles} plugin. */
+    fileDownloads: FileDownloads;
+  }
+}
+
+/** Downloads of the {@link collectFiles} plugin, for user code and the CLI progress bar. */
+export interface FileDownloads {
+  /** Every download as it starts. */
+  readonly started$: Observable<{ info: FileInfo; from: string; fetch: FileFetch }>;
+  /** Every finished, verified file. */
+  readonly finished$: Observable<FetchResult & { info: FileInfo; from: string }>;
+}
+
+function chunkChannelOf(connection: TokenConnection): ChunkChannel {
+  const dc = connection.dataChannel;
+  if (!dc) throw new Error(`token connection to ${connection.peerId} has no data channel`);
+  return fromWeriftDataChannel(dc, { owner: connection });
+}
+
+/** A {@link TokenConnector} over the bot's CallManager: one token Offer per connection. */
+export function tokenConnector(calls: CallManager): TokenConnector {
+  return {
+    async open(peerId, token, signal) {
+      const connection = await calls.connectToken(peerId, token, { signal });
+      return chunkChannelOf(connection);
+    },
+  };
+}
+
+/** Options of {@link shareFolder}. */
+export interface ShareFolderOptions {
+  /** Folder whose files (recursively) are shared. Nothing outside it is ever served. */
+  dir: string;
+  /** Announce the files in the room chat at start. @defaultValue `true` */
+  announce?: boolean;
+  /** Announce the files privately to everyone who joins later. @defaultValue `true` */
+  announceToJoiners?: boolean;
+}
+
+/**
+ * Shares a folder: announces each file with a `FileInfo` chat message exactly like the web
+ * client (`Message: "File"`), answers token Offers for those tokens, and serves chunks to any
+ * number of connections per token. `!files` re-announces (privately to the asker for a private
+ * request, to the room otherwise).
+ */
+export function shareFolder(options: ShareFolderOptions): Plugin {
+  return {
+    name: 'shareFolder',
+    async setup(ctx) {
+      const dir = resolve(options.dir);
+      const calls = ensureCalls(ctx);
+      const shared = new SharedFiles({ ownId: ctx.bot.id, root: dir, logger: ctx.logger });
+      const infos = await shared.shareFolder(dir);
+      const server = new FileServer({ files: shared, logger: ctx.logger });
+      ctx.services.provide('sharedFiles', shared);
+      let served = 0;
+      const unregister = calls.registerToken({
+        match: (token) => server.accepts(token),
+        onConnection: (connection) => {
+          served += 1;
+          server.serve(chunkChannelOf(connection), connection.token, { id: connection.peerId, displayName: ctx.displayName(connection.peerId) });
+        },
+      });
+      const announce = (to = '') => {
+        for (const shared of infos) ctx.chat.send('File', { to, status: { FileInfo: shared } });
+      };
+      if (options.announce ?? true) announce();
+      const joinSub = (options.announceToJoiners ?? true) ? ctx.joined$.subscribe((p) => announce(p.id)) : undefined;
+      const off = ctx.commands.register({
+        name: 'files',
+        help: 'lists the files the bot shares',
+        run: (_args, message) => {
+          if (infos.length === 0) return 'no files shared';
+          announce(message.private ? message.from : '');
+        },
+      });
+      ctx.onMetrics(() => ({ fileTransfers: [{ direction: 'serve', count: served, bytes: 0 }] }));
+      ctx.logger.info({ dir, files: infos.length }, 'sharing folder');
+      return () => {
+        joinSub?.unsubscribe();
+        off();
+        unregister();
+        server.close();
+        ctx.services.remove('sharedFiles');
+      };
+    },
+  };
+}
+
+/** Options of {@link collectFiles}. */
+export interface CollectFilesOptions {
+  /** Folder the files are saved in (created if missing). */
+  dir: string;
+  /**
+   * Which announced files to download. @defaultValue `{ kind: 'everyone' }`
+   */
+  policy?: FetchPolicy;
+  /** Parallel token connections per file. @defaultValue `2` */
+  connections?: number;
+  /** Chunk requests in flight per connection (1 = the web client's stop-and-wait). @defaultValue `16` */
+  window?: number;
+  /** Confirm in chat when a file was saved. @defaultValue `false` */
+  confirm?: boolean;
+}
+
+/**
+ * Collects every file shared in the room into a folder: sees `FileInfo` announcements in chat,
+ * decides by policy, downloads with pipelined requests over token connections, verifies every
+ * chunk's CRC, and renames the temporary file into place when complete. On stop, running
+ * downloads get the bot's drain time to finish.
+ */
+export function collectFiles(options: CollectFilesOptions): Plugin {
+  return {
+    name: 'collectFiles',
+    setup(ctx: PluginContext<unknown>) {
+      const dir = resolve(options.dir);
+      const calls = ensureCalls(ctx);
+      const connector = tokenConnector(calls);
+      const policy = options.policy ?? { kind: 'everyone' };
+      const started = new Subject<{ info: FileInfo; from: string; fetch: FileFetch }>();
+      const finished = new Subject<FetchResult & { info: FileInfo; from: string }>();
+      const running = new Map<string, FileFetch>();
+      const seen = new Set<string>();
+      let done = 0;
+      let bytes = 0;
+      ctx.services.provide('fileDownloads', { started$: started.asObservable(), finished$: finished.asObservable() });
+      const sub = ctx.chat$
+        .pipe(
+          filter((m) => !!m.status?.FileInfo),
+          mergeMap(async (message) => {
+            const info = message.status!.FileInfo!;
+            if (seen.has(info.id)) return; // announced again (e.g. !files): already fetched or fetching
+            const decision = decideFetch(policy, info, { id: message.from, displayName: message.fromName });
+            if (!decision.fetch) {
+              ctx.logger.info({ file: info.name, from: message.fromName, why: decision.reason }, 'not fetching file');
+              return;
+            }
+            seen.add(info.id);
+            const fetch = fetchFile({
+              connector,
+              peerId: message.from,
+              info,
+              targetDir: dir,
+              connections: options.connections,
+              window: options.window,
+              logger: ctx.logger,
+            });
+            running.set(info.id, fetch);
+            started.next({ info, from: message.from, fetch });
+            ctx.logger.info({ file: info.name, size: info.size, from: message.fromName }, 'fetching file');
+            try {
+              const result = await fetch.done;
+              done += 1;
+              bytes += result.size;
+              finished.next({ ...result, info, from: message.from });
+              ctx.logger.info({ path: result.path, size: result.size }, 'file saved');
+              if (options.confirm) ctx.chat.send(`saved ${result.name} (${result.size} bytes)`, { to: message.from });
+            } catch (error) {
+              seen.delete(info.id); // a later announcement may retry
+              ctx.logger.error({ err: error, file: info.name }, 'file download failed');
+            } finally {
+              running.delete(info.id);
+            }
+          }),
+        )
+        .subscribe();
+      ctx.onMetrics(() => ({ fileTransfers: [{ direction: 'fetch', count: done, bytes }] }));
+      ctx.onStop(async () => {
+        await Promise.allSettled([...running.values()].map((f) => f.done));
+      });
+      return () => {
+        sub.unsubscribe();
+        for (const f of running.values()) f.cancel();
+        started.complete();
+        finished.complete();
+        ctx.services.remove('fileDownloads');
+      };
+    },
+  };
+}
