@@ -1,0 +1,84 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstValueFrom, timeout } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Bot, autoAnswer, collectFiles, ensureCalls, shareFolder, type Plugin } from '../../src/index.js';
+import { testServer } from '../helpers/peers.js';
+
+let server: Awaited<ReturnType<typeof testServer>>;
+const bots: Bot[] = [];
+beforeEach(async () => {
+  server = await testServer();
+});
+afterEach(async () => {
+  await Promise.all(bots.splice(0).map((b) => b.stop()));
+  await server.close();
+});
+
+async function bot(name: string, plugins: Plugin<any>[], room = 'plugins'): Promise<Bot> {
+  const b = new Bot({ server: server.url, room, name, plugins, stopTimeoutMs: 5000 });
+  bots.push(b);
+  await b.start();
+  return b;
+}
+
+/** A plugin exposing the call manager to the test. */
+const callsHandle: Plugin = { name: 'calls-handle', setup: (ctx) => void ensureCalls(ctx) };
+
+describe('autoAnswer plugin', () => {
+  it('answers callers on the allow list and rejects others with Bye reject', async () => {
+    const answerer = await bot('Answerer', [autoAnswer({ policy: { allow: ['Alice'] } })]);
+    const alice = await bot('Alice', [callsHandle]);
+    const mallory = await bot('Mallory', [callsHandle]);
+    const aliceCall = alice.services.require('calls').call(answerer.channel.id!);
+    await aliceCall.waitFor('connected', 20_000);
+    const malloryCall = mallory.services.require('calls').call(answerer.channel.id!);
+    const closed = await malloryCall.closed();
+    expect(closed).toMatchObject({ reason: 'reject', by: 'remote' });
+    expect(answerer.metricsReport().callsActive).toBe(1);
+  }, 40_000);
+
+  it('advertises autoCalls in the bot Status', async () => {
+    const answerer = await bot('Answerer', [autoAnswer()]);
+    expect(answerer.status).toMatchObject({ displayName: 'Answerer', autoCalls: ['conference'] });
+  });
+});
+
+describe('file plugins (bot ↔ bot)', () => {
+  it('collectFiles downloads every file shareFolder announces, byte-identical', async () => {
+    const shareDir = await mkdtemp(join(tmpdir(), 'share-'));
+    const dropDir = await mkdtemp(join(tmpdir(), 'drop-'));
+    await mkdir(join(shareDir, 'sub'));
+    const files: Record<string, Buffer> = {
+      'empty.txt': Buffer.alloc(0),
+      'one.bin': randomBytes(1),
+      'sub/big.bin': randomBytes(300_001),
+    };
+    for (const [name, data] of Object.entries(files)) await writeFile(join(shareDir, name), data);
+    const collector = await bot('Collector', [collectFiles({ dir: dropDir })]);
+    const downloads = collector.services.require('fileDownloads');
+    const saved: string[] = [];
+    downloads.finished$.subscribe((r) => saved.push(r.name));
+    await bot('Sharer', [shareFolder({ dir: shareDir })]);
+    await expect.poll(() => saved.length, { timeout: 30_000 }).toBe(3);
+    for (const [name, data] of Object.entries(files)) {
+      const base = name.split('/').pop()!;
+      const got = await readFile(join(dropDir, base));
+      expect(createHash('sha256').update(got).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    }
+    expect(collector.metricsReport().fileTransfers).toEqual([{ direction: 'fetch', count: 3, bytes: 300_002 }]);
+  }, 60_000);
+
+  it('announces shared files privately to a later joiner, which then fetches them', async () => {
+    const shareDir = await mkdtemp(join(tmpdir(), 'share-'));
+    const dropDir = await mkdtemp(join(tmpdir(), 'drop-'));
+    const data = randomBytes(123_456);
+    await writeFile(join(shareDir, 'late.bin'), data);
+    await bot('Sharer', [shareFolder({ dir: shareDir, announce: false })]);
+    const collector = await bot('Late', [collectFiles({ dir: dropDir, window: 4 })]);
+    const result = await firstValueFrom(collector.services.require('fileDownloads').finished$.pipe(timeout(30_000)));
+    expect(await readFile(result.path)).toEqual(data);
+  }, 60_000);
+});
