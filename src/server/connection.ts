@@ -96,7 +96,7 @@ export class Connection implements Outbound {
         if (wait > 0) {
           if (!this.socket.isPaused) {
             this.socket.pause();
-            this.hub.stats.framesDelayed++;
+            this.hub.stats.rateLimitPauses++;
           }
           this.pumpTimer ??= setTimeout(() => this.pump(), wait);
           return;

@@ -12,8 +12,8 @@ export interface ServerStats {
   framesIn: number;
   /** Inbound frames dropped (malformed, unknown type, type mismatch, …). */
   framesDropped: number;
-  /** Inbound frames that had to wait for the rate limit. */
-  framesDelayed: number;
+  /** Times reading was paused because a client exceeded the inbound rate limit. */
+  rateLimitPauses: number;
   /** Outbound frames dropped because a client's queue was full. */
   framesOverflowed: number;
 }
@@ -29,7 +29,7 @@ export class Hub {
   readonly connections = new Map<Session, { terminate(): void }>();
   readonly rooms: RoomRegistry;
   readonly images = new ImageCache();
-  readonly stats: ServerStats = { framesIn: 0, framesDropped: 0, framesDelayed: 0, framesOverflowed: 0 };
+  readonly stats: ServerStats = { framesIn: 0, framesDropped: 0, rateLimitPauses: 0, framesOverflowed: 0 };
 
   constructor(
     readonly options: ResolvedOptions,
