@@ -179,7 +179,6 @@ export class FileFetch {
     }
     const tick = Math.max(50, Math.min(1000, this.requestTimeoutMs / 4));
     this.ticker = setInterval(() => this.checkTimeouts(), tick);
-    this.ticker.unref();
     this.ensureConnections();
   }
 
@@ -229,7 +228,7 @@ export class FileFetch {
       return;
     }
     const delay = Math.min(5000, 100 * 2 ** (this.failures - 1));
-    setTimeout(() => this.ensureConnections(), delay).unref();
+    setTimeout(() => this.ensureConnections(), delay);
   }
 
   /** Forgets a connection that closed or stalled; its pending chunks go back to the queue. */
@@ -302,6 +301,10 @@ export class FileFetch {
         this.dropConnection(connection, `delivered nothing for ${this.requestTimeoutMs} ms`);
         continue;
       }
+      // A request long overdue on a connection that keeps delivering was skipped by the sender
+      // (the web client uploader answers nothing for indices it refuses): ask again. On a connection
+      // that went quiet, wait for the stall check above instead of charging the chunks a retry.
+      if (now - connection.lastProgress > this.requestTimeoutMs / 2) continue;
       for (const [index, sentAt] of connection.inflight) {
         if (now - sentAt <= this.requestTimeoutMs) continue;
         connection.inflight.delete(index);
@@ -467,9 +470,11 @@ export class FileFetch {
     this.stopNetwork();
     const error = new FileFetchError(code, message, { cause });
     if (code !== 'fetch_cancelled') this.logger.warn({ code }, `files: download failed: ${message}`);
-    void this.discardPart();
-    this.progress.error(error);
-    this.rejectDone(error);
+    // Settle only after the partial file is gone, so a caller never sees it.
+    void this.discardPart().finally(() => {
+      this.progress.error(error);
+      this.rejectDone(error);
+    });
   }
 
   private async discardPart(): Promise<void> {

@@ -12,9 +12,11 @@ export interface WeriftChannelOptions {
   /** Closed after the channel, e.g. the token connection's peer connection. */
   owner?: ChannelOwner;
   /**
-   * How long to wait for the channel close (stream reset) to reach the peer before closing the owner;
-   * closing a werift peer connection is not seen by the remote side, the stream reset is.
-   * @defaultValue `1000`
+   * Longest wait for the peer to acknowledge the channel close (SCTP stream reset) before the owner
+   * is closed anyway. The owner closes as soon as the channel reaches `closed`. Closing a werift
+   * peer connection is not seen by the remote side, only the stream reset is, and werift sometimes
+   * needs its 1 s retransmission for the reset to get through.
+   * @defaultValue `5000`
    */
   ownerCloseDelayMs?: number;
 }
@@ -29,6 +31,7 @@ export function fromWeriftDataChannel(dc: RTCDataChannel, options: WeriftChannel
   const closed = new ReplaySubject<void>(1);
   let open = true;
   let ownerClosed = false;
+  let closeRequested = false;
 
   const closeOwner = (): void => {
     if (ownerClosed) return;
@@ -86,20 +89,18 @@ export function fromWeriftDataChannel(dc: RTCDataChannel, options: WeriftChannel
     bufferedAmountLow$: low.asObservable(),
     closed$: closed.asObservable() as Observable<void>,
     close() {
-      if (!open && ownerClosed) return;
-      const wasOpen = open;
+      // Re-entrant calls (a closed$ subscriber closing again) must not close the owner early:
+      // the stream reset has to leave before the peer connection goes.
+      if (closeRequested) return;
+      closeRequested = true;
       markClosed();
-      if (!wasOpen) {
-        closeOwner();
-        return;
-      }
       try {
         dc.close();
       } catch {
         // already torn down underneath
       }
       if (dc.readyState === 'closed') closeOwner();
-      else setTimeout(closeOwner, options.ownerCloseDelayMs ?? 1000).unref();
+      else setTimeout(closeOwner, options.ownerCloseDelayMs ?? 5000).unref();
     },
   };
 }
