@@ -1,0 +1,259 @@
+import { BehaviorSubject, Subject, Subscription, filter, type Observable } from 'rxjs';
+import { MeetingRecorder, type MeetingRecording, type RecorderStats } from '../../media/index.js';
+import type { Call, RemoteTrack } from '../../peer/index.js';
+import type { Plugin, PluginContext } from '../plugin.js';
+import { ensureCalls } from './calls.js';
+
+declare module '../services.js' {
+  interface Services {
+    /** The bot's recorder (set up by the {@link record} plugin). */
+    recorder: RecorderControl;
+  }
+}
+
+/** When the recorder starts by itself. */
+export type RecordAutoStart =
+  /** as soon as the bot has a connected call (someone called it, or a conference formed) */
+  | 'call'
+  /** when an AutoCall request arrives (then the callback call is recorded) */
+  | 'autocall'
+  /** only on `!record start` or `recorder.start()` */
+  | 'manual';
+
+/** Options of the {@link record} plugin. */
+export interface RecordOptions {
+  /** Root folder of recordings: files go to `<dir>/<room>/<start-time>/`. @defaultValue `'recordings'` */
+  dir?: string;
+  /** @defaultValue `'call'` */
+  autoStart?: RecordAutoStart;
+  /** Record audio only. @defaultValue `false` */
+  audioOnly?: boolean;
+  /** Stop after this long. @defaultValue unlimited */
+  maxDurationMs?: number;
+  /** Stop when nobody else has been in the room this long. @defaultValue `30000` */
+  stopWhenEmptyMs?: number;
+  /** Stop when no RTP packet has arrived this long. @defaultValue `300000` (5 minutes) */
+  stopWhenSilentMs?: number;
+  /** Chat message sent to the room when a recording starts (a notice to participants). @defaultValue none */
+  notice?: string;
+  /** Register the `!record start|stop|status` chat command. @defaultValue `true` */
+  command?: boolean;
+}
+
+/** Recording state. */
+export type RecordingState =
+  | { status: 'idle' }
+  | { status: 'recording'; dir: string; startedAt: number }
+  | { status: 'stopping'; dir: string };
+
+/** Control of the recorder for user code and other plugins. */
+export interface RecorderControl {
+  /** Starts a recording (no-op when one runs). Resolves with its folder. */
+  start(): Promise<string>;
+  /** Stops and finalises the running recording; resolves with the file set, or undefined when idle. */
+  stop(): Promise<MeetingRecording | undefined>;
+  /** Current state. */
+  readonly state$: Observable<RecordingState>;
+  readonly state: RecordingState;
+  /** Every finished recording: files and sidecar, for upload, transcoding or notification. */
+  readonly finalized$: Observable<MeetingRecording>;
+  /** Counters of the running recording. */
+  readonly stats: RecorderStats | undefined;
+}
+
+/**
+ * Records every participant of the bot's calls and conferences to disk through ffmpeg without
+ * transcoding (Opus+VP8 → WebM, H264 → MKV, audio only → Ogg), with a `meeting.json` sidecar
+ * (participants, first-sample times, joins/leaves, speaker timeline from `Talking`).
+ * Stopping the bot finalises every file.
+ */
+export function record(options: RecordOptions = {}): Plugin {
+  return {
+    name: 'record',
+    setup(ctx) {
+      return new RecordSession(ctx, options).teardown;
+    },
+  };
+}
+
+class RecordSession implements RecorderControl {
+  readonly teardown = new Subscription();
+  readonly #ctx: PluginContext<unknown>;
+  readonly #options: RecordOptions;
+  readonly #state = new BehaviorSubject<RecordingState>({ status: 'idle' });
+  readonly #finalized = new Subject<MeetingRecording>();
+  readonly #tracks = new Set<RemoteTrack>();
+  #recorder?: MeetingRecorder;
+  #starting?: Promise<string>;
+  #emptySince?: number;
+  #lastPackets = 0;
+  #lastMediaAt = Date.now();
+  #stopping = false;
+  readonly state$ = this.#state.asObservable();
+  readonly finalized$ = this.#finalized.asObservable();
+
+  constructor(ctx: PluginContext<unknown>, options: RecordOptions) {
+    this.#ctx = ctx;
+    this.#options = options;
+    const calls = ensureCalls(ctx);
+    ctx.services.provide('recorder', this);
+    this.teardown.add(() => ctx.services.remove('recorder'));
+    const autoStart = options.autoStart ?? 'call';
+
+    for (const call of calls.calls.values()) this.#watchCall(call);
+    this.teardown.add(calls.calls$.subscribe((call) => this.#watchCall(call)));
+    this.teardown.add(
+      calls.tracks$.subscribe((track) => {
+        this.#tracks.add(track);
+        track.rtp$.subscribe({ complete: () => this.#tracks.delete(track), error: () => this.#tracks.delete(track) });
+        this.#recorder?.addSource(track);
+      }),
+    );
+    this.teardown.add(
+      calls.documents$.pipe(filter((r) => r.kind === 'Talking')).subscribe((r) => {
+        if (r.kind === 'Talking') this.#recorder?.talking(r.from, r.doc.Talking);
+      }),
+    );
+    if (autoStart === 'autocall') {
+      this.teardown.add(ctx.chat$.pipe(filter((m) => !!m.status?.AutoCall)).subscribe(() => void this.start()));
+    }
+    this.teardown.add(ctx.joined$.subscribe((p) => this.#recorder?.setName(p.id, ctx.displayName(p.id))));
+
+    if (autoStart === 'call') {
+      this.teardown.add(
+        calls.calls$.subscribe((call) => {
+          void call.waitFor('connected', 120_000).then(() => this.start(), () => undefined);
+        }),
+      );
+    }
+
+    const timer = setInterval(() => this.#checkIdle(), 1000);
+    this.teardown.add(() => clearInterval(timer));
+    ctx.onStop(async () => {
+      this.#stopping = true;
+      await this.stop();
+    });
+    ctx.onMetrics(() => {
+      const stats = this.stats;
+      return {
+        recordingsActive: this.#recorder ? this.#tracks.size : 0,
+        recordingBytesWritten: stats?.bytesWritten ?? 0,
+        rtpStreams: [...this.#tracks].map((t) => ({ stream: `${t.participantId.slice(0, 12)}/${t.kind}`, packetsReceived: stats?.packetsReceived ?? 0, packetsLost: stats?.packetsLost ?? 0 })),
+      };
+    });
+    if (options.command ?? true) this.teardown.add(this.#registerCommand());
+    this.teardown.add(() => {
+      this.#state.complete();
+      this.#finalized.complete();
+    });
+  }
+
+  get state(): RecordingState {
+    return this.#state.value;
+  }
+
+  get stats(): RecorderStats | undefined {
+    return this.#recorder?.stats;
+  }
+
+  start(): Promise<string> {
+    if (this.#stopping) return Promise.reject(new Error('the bot is stopping: no new recordings'));
+    if (this.#recorder) return Promise.resolve(this.#recorder.dir);
+    this.#starting ??= (async () => {
+      const ctx = this.#ctx;
+      const recorder = await MeetingRecorder.create({
+        room: ctx.bot.room || 'default',
+        rootDir: this.#options.dir ?? 'recordings',
+        audioOnly: this.#options.audioOnly,
+        maxDurationMs: this.#options.maxDurationMs,
+        logger: ctx.logger,
+      });
+      this.#recorder = recorder;
+      recorder.error$.subscribe((e) => ctx.logger.error({ participant: e.participantId, err: e.error }, 'participant recording failed; others continue'));
+      recorder.finalized$.subscribe((result) => {
+        if (this.#recorder === recorder) this.#recorder = undefined;
+        this.#state.next({ status: 'idle' });
+        ctx.logger.info({ dir: result.dir, files: result.files.length, sidecar: result.sidecarPath }, 'recording finalised');
+        this.#finalized.next(result);
+      });
+      for (const [id, p] of ctx.users) recorder.join(id, p.displayName);
+      for (const track of this.#tracks) recorder.addSource(track);
+      this.#lastMediaAt = Date.now();
+      this.#state.next({ status: 'recording', dir: recorder.dir, startedAt: Date.now() });
+      ctx.logger.info({ dir: recorder.dir }, 'recording started');
+      if (this.#options.notice) ctx.chat.send(this.#options.notice);
+      return recorder.dir;
+    })().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async stop(): Promise<MeetingRecording | undefined> {
+    if (this.#starting) await this.#starting.catch(() => undefined);
+    const recorder = this.#recorder;
+    if (!recorder) return undefined;
+    this.#state.next({ status: 'stopping', dir: recorder.dir });
+    return recorder.stop();
+  }
+
+  #watchCall(call: Call): void {
+    const id = call.peerId;
+    const sub = call.state$.subscribe((state) => {
+      if (state.status === 'connected') this.#recorder?.join(id, this.#ctx.displayName(id));
+      if (state.status === 'closed') {
+        void this.#recorder?.leave(id);
+        sub.unsubscribe();
+      }
+    });
+    this.teardown.add(sub);
+  }
+
+  #checkIdle(): void {
+    const recorder = this.#recorder;
+    if (!recorder) return;
+    const now = Date.now();
+    const empty = this.#ctx.users.size === 0;
+    this.#emptySince = empty ? (this.#emptySince ?? now) : undefined;
+    const packets = recorder.stats.packetsReceived;
+    if (packets !== this.#lastPackets) {
+      this.#lastPackets = packets;
+      this.#lastMediaAt = now;
+    }
+    const emptyLimit = this.#options.stopWhenEmptyMs ?? 30_000;
+    const silentLimit = this.#options.stopWhenSilentMs ?? 300_000;
+    if (this.#emptySince !== undefined && now - this.#emptySince >= emptyLimit) {
+      this.#ctx.logger.info('room empty: stopping the recording');
+      void this.stop();
+    } else if (now - this.#lastMediaAt >= silentLimit) {
+      this.#ctx.logger.info('no media: stopping the recording');
+      void this.stop();
+    }
+  }
+
+  #registerCommand(): () => void {
+    return this.#ctx.commands.register({
+      name: 'record',
+      usage: 'start|stop|status',
+      help: 'controls the meeting recording',
+      run: async (args) => {
+        switch ((args[0] ?? 'status').toLowerCase()) {
+          case 'start':
+            return `recording to ${await this.start()}`;
+          case 'stop': {
+            const result = await this.stop();
+            return result ? `recording stopped: ${result.files.length} file(s) in ${result.dir}` : 'not recording';
+          }
+          case 'status': {
+            const state = this.state;
+            if (state.status !== 'recording') return state.status === 'idle' ? 'not recording' : 'stopping';
+            const secs = Math.round((Date.now() - state.startedAt) / 1000);
+            return `recording for ${secs}s to ${state.dir} (${this.#tracks.size} track(s), ${this.stats?.packetsReceived ?? 0} packets)`;
+          }
+          default:
+            return 'usage: !record start|stop|status';
+        }
+      },
+    });
+  }
+}
