@@ -5,7 +5,15 @@ import type { Logger } from '../util/logger.js';
 import { fromCandidateMap, toCandidateMap, type IceCandidateInit } from './candidates.js';
 import type { PeerCodecs } from './codecs.js';
 import { wrapRemoteTrack, type RemoteTrack, type RemoteTrackHandle } from './remote-track.js';
+import { PeerError } from './errors.js';
 import type { IceServer, Signaling } from './signaling.js';
+
+/** werift accepts almost any text as SDP (and "connects" without media); refuse the obviously broken. */
+function checkSdp(sdp: string): void {
+  if (!sdp.startsWith('v=0') || !/^m=(audio|video|application) /m.test(sdp)) {
+    throw new PeerError('negotiation-failed', 'remote SDP has no usable media section');
+  }
+}
 
 /** Connection state of one peer connection, reduced to what calls and token connections need. */
 export type LinkState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
@@ -146,6 +154,7 @@ export class PeerLink {
    * from it, then sends the Answer.
    */
   async answer(offer: SdpMap, prepare?: (pc: RTCPeerConnection) => void): Promise<void> {
+    checkSdp(offer.sdp);
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
     await this.remoteDescriptionApplied();
     prepare?.(this.pc);
@@ -160,6 +169,7 @@ export class PeerLink {
 
   /** Applies the remote Answer to our Offer. */
   async applyAnswer(answer: SdpMap): Promise<void> {
+    checkSdp(answer.sdp);
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
     await this.remoteDescriptionApplied();
   }

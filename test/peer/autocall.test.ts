@@ -44,7 +44,7 @@ describe('AutoCall', () => {
     const call = await incoming;
     expect(call.direction).toBe('incoming');
     await call.waitFor('connected');
-    await until(() => callee.calls.get('R')?.state.status === 'connected', 5000, 'callback connected');
+    await until(() => callee.calls.get('R')?.state.status === 'connected', 20_000, 'callback connected');
   });
 
   it('an unrequested caller is rejected by the after-autocall policy', async () => {
@@ -69,7 +69,7 @@ describe('renegotiation', () => {
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     hub.peers_send('A', { Type: 'Offer', Offer: { To: 'B', Type: 'Offer', Offer: { type: 'offer', sdp: pc.localDescription!.sdp } } });
-    await until(() => hub.sent('Answer').filter((e) => e.from === 'B').length === 2, 5000, 'second Answer');
+    await until(() => hub.sent('Answer').filter((e) => e.from === 'B').length === 2, 20_000, 'second Answer');
     expect(b.calls.get('A')?.state.status).toBe('connected');
     expect(hub.sent('Bye')).toHaveLength(0);
   });

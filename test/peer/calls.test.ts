@@ -74,7 +74,7 @@ describe('calls (in-memory hub, real werift peers)', () => {
     dc.send(JSON.stringify({ Type: 'Unknown' }));
     dc.send(JSON.stringify({ To: 'B', Type: 'Chat', Chat: { Mid: null, Message: null, Status: { State: 'delivered', Mid: 'x' }, NoEcho: true } }));
     dc.send(JSON.stringify({ Type: 'Talking', Talking: false }));
-    await until(() => got.length >= 2, 5000, 'documents');
+    await until(() => got.length >= 2, 20_000, 'documents');
     expect(got).toEqual(['Chat', 'Talking']);
   });
 
@@ -167,7 +167,7 @@ describe('calls (in-memory hub, real werift peers)', () => {
     await pc.setLocalDescription(offer);
     hub.peers_send('A', { Type: 'Offer', Offer: { To: 'B', Type: 'Offer', Offer: { type: 'offer', sdp: pc.localDescription!.sdp } } });
     const bCall = b.calls.get('A');
-    await until(() => hub.sent('Bye').some((e) => e.from === 'B' && e.frame.Bye.Bye.Reason === 'unsupported'), 5000, 'Bye unsupported');
+    await until(() => hub.sent('Bye').some((e) => e.from === 'B' && e.frame.Bye.Bye.Reason === 'unsupported'), 20_000, 'Bye unsupported');
     expect(bCall?.isClosed ?? true).toBe(true);
   });
 });

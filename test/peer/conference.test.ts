@@ -108,7 +108,7 @@ describe('conferences (werift peers)', () => {
     const hubPeerOf = (hub as unknown as { peers: Map<string, Parameters<Hub['deliver']>[0]> }).peers.get('x1')!;
     peer.deliver(hubPeerOf, { Data: { Type: 'Welcome', Room: { Type: 'Conference', Name: 'conference/test' }, Users: [] }, From: 'x1' });
     peer.deliver(hubPeerOf, { Data: { Type: 'Welcome', Room: { Type: 'Room', Name: 'elsewhere' }, Users: [] }, From: 'x1' });
-    await until(() => first.calls.size === 0, 5000, 'hangup on leaving');
-    await until(() => bots.slice(1).every((m) => connected(m).length === 1), 5000, 'others see the Bye');
+    await until(() => first.calls.size === 0, 20_000, 'hangup on leaving');
+    await until(() => bots.slice(1).every((m) => connected(m).length === 1), 20_000, 'others see the Bye');
   });
 });

@@ -53,7 +53,7 @@ describe('media', () => {
       expect(p.payload.length).toBe(3);
       packets++;
     });
-    await until(() => packets >= 10, 10_000, 'RTP packets');
+    await until(() => packets >= 10, 20_000, 'RTP packets');
     await expect(track.requestKeyframe()).resolves.toBeUndefined();
     const callee = b.calls.get('A')!;
     expect(callee.remoteTracks).toContain(track);
@@ -82,6 +82,6 @@ describe('media', () => {
     const t2 = u2.calls.get('BOT')!.remoteTracks[0] ?? (await next(u2.calls.get('BOT')!.tracks$));
     t1.rtp$.subscribe(() => got1++);
     t2.rtp$.subscribe(() => got2++);
-    await until(() => got1 >= 5 && got2 >= 5, 10_000, 'RTP on both calls');
+    await until(() => got1 >= 5 && got2 >= 5, 20_000, 'RTP on both calls');
   });
 });

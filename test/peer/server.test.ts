@@ -70,7 +70,7 @@ describe('peer layer through the embedded server and Channel', () => {
     const served: TokenConnection[] = [];
     b.calls.registerToken({ match: 'file_1', onConnection: (c) => served.push(c) });
     const [one, two] = await Promise.all([a.calls.connectToken(b.id, 'file_1'), a.calls.connectToken(b.id, 'file_1')]);
-    await until(() => served.length === 2, 5000, 'served');
+    await until(() => served.length === 2, 20_000, 'served');
     expect(new Set(served.map((c) => String(c.connectionId)))).toEqual(new Set([String(one.connectionId), String(two.connectionId)]));
     await expect(a.calls.connectToken(b.id, 'file_unknown', { timeoutMs: 1000 })).rejects.toMatchObject({ code: 'timeout' });
   });
@@ -98,7 +98,7 @@ describe('peer layer through the embedded server and Channel', () => {
     }
     // Leaving the room (Hello elsewhere) hangs up all calls of that bot.
     await bots[0]!.channel.hello({ room: 'peer-elsewhere' });
-    await until(() => bots[0]!.calls.calls.size === 0, 5000, 'hung up');
-    await until(() => bots.slice(1).every((x) => connectedCount(x.calls) === 1), 10_000, 'others dropped the link');
+    await until(() => bots[0]!.calls.calls.size === 0, 20_000, 'hung up');
+    await until(() => bots.slice(1).every((x) => connectedCount(x.calls) === 1), 20_000, 'others dropped the link');
   });
 });

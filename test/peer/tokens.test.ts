@@ -31,12 +31,12 @@ describe('token connections', () => {
     const [one, two] = await Promise.all([a.connectToken('B', 'file_x'), a.connectToken('B', 'file_x')]);
     expect(one.connectionId).not.toBe(two.connectionId);
     expect(typeof one.connectionId).toBe('number');
-    await until(() => served.length === 2, 5000, 'two served connections');
+    await until(() => served.length === 2, 20_000, 'two served connections');
     const replies: string[] = [];
     for (const conn of [one, two]) conn.dataChannel!.onMessage.subscribe((m) => replies.push(String(m)));
     one.dataChannel!.send('hi');
     two.dataChannel!.send('ho');
-    await until(() => replies.length === 2, 5000, 'echoes');
+    await until(() => replies.length === 2, 20_000, 'echoes');
     expect(replies.sort()).toEqual([`echo:${one.connectionId}:hi`, `echo:${two.connectionId}:ho`].sort());
     await call.waitFor('connected');
 
@@ -55,7 +55,7 @@ describe('token connections', () => {
     expect(tokenCandidatesFromB.length).toBeGreaterThan(0);
 
     one.close();
-    await until(() => !b.tokenConnections.some((c) => c.connectionId === one.connectionId), 5000, 'remote close');
+    await until(() => !b.tokenConnections.some((c) => c.connectionId === one.connectionId), 20_000, 'remote close');
     expect(two.isClosed).toBe(false);
     expect(call.state.status).toBe('connected');
   });
