@@ -151,7 +151,7 @@ export interface PageApi {
   remoteStats(peerId: string): CallStats['inbound'];
   outboundVideoStats(peerId: string): RtpStats | null;
   registerToken(token: string, kind?: 'echo'): void;
-  tokenOpen(peerId: string, token: string, timeoutMs?: number): string;
+  tokenOpen(peerId: string, token: string, timeoutMs?: number, id?: number): string;
   tokenSend(key: string, text: string): void;
   tokenMessages(key: string): string[];
   tokenClose(key: string): void;

@@ -2,6 +2,8 @@
  * Bot side of interop tests: the real Channel and CallManager (src/channel, src/peer), driven
  * directly, without the bot framework.
  */
+import { Observable } from 'rxjs';
+import type { RTCDataChannel } from 'werift';
 import { Channel } from '../../src/channel/index.js';
 import { CallManager, type CallManagerOptions } from '../../src/peer/index.js';
 
@@ -38,4 +40,12 @@ export async function startBot(url: string, room: string | undefined, options: O
       await channel.close();
     },
   };
+}
+
+/** Text messages of a werift data channel as an Observable. */
+export function channelText(dc: RTCDataChannel): Observable<string> {
+  return new Observable<string>((subscriber) => {
+    const sub = dc.onMessage.subscribe((m) => subscriber.next(typeof m === 'string' ? m : `binary:${m.length}`));
+    return () => sub.unSubscribe();
+  });
 }
