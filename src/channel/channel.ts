@@ -3,7 +3,6 @@ import WebSocket, { type RawData } from 'ws';
 import {
   encodeFrame,
   frames,
-  parseEnvelope,
   type OutgoingFrame,
   type Received,
   type SelfDoc,
@@ -13,6 +12,7 @@ import {
 import { defaultBackoff, type BackoffPolicy } from '../util/backoff.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { ChannelError, ChannelRequestError } from './errors.js';
+import { parseFrame } from './fast-parse.js';
 import { Keepalive } from './keepalive.js';
 import { RequestTracker } from './request-tracker.js';
 import type { ChannelState } from './state.js';
@@ -325,8 +325,8 @@ export class Channel {
       this.log.warn('channel: dropped binary frame (the channeling API sends text only)');
       return;
     }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
-    const parsed = parseEnvelope(text);
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+    const parsed = parseFrame(text);
     if (!parsed.ok) {
       this.log.warn({ reason: parsed.reason }, 'channel: dropped invalid document');
       return;

@@ -15,8 +15,8 @@ export async function closeAll(): Promise<void> {
   openChannels.clear();
 }
 
-/** The first value of `source` matching `predicate`, failing after 5 s (a hang guard, not a timing assertion). */
-export function next<T>(source: Observable<T>, predicate: (value: T) => boolean = () => true, label = 'value'): Promise<T> {
-  const where = new Error(`no ${label} within 5 s`);
-  return firstValueFrom(source.pipe(filter(predicate), timeout({ first: 5000, with: () => throwError(() => where) })));
+/** The first value of `source` matching `predicate`, failing after `ms` (a hang guard, not a timing assertion). */
+export function next<T>(source: Observable<T>, predicate: (value: T) => boolean = () => true, label = 'value', ms = 15_000): Promise<T> {
+  const where = new Error(`no ${label} within ${ms} ms`);
+  return firstValueFrom(source.pipe(filter(predicate), timeout({ first: ms, with: () => throwError(() => where) })));
 }

@@ -28,7 +28,7 @@ describe('Channel: reconnect', () => {
     const idBefore = a.id;
 
     const left = next(b.documents$.pipe(ofType('Left')), undefined, 'Left');
-    const reconnecting = entersState(a, 'reconnecting', 5000);
+    const reconnecting = entersState(a, 'reconnecting', 15_000);
     server.drop(a.id!);
     await reconnecting;
     expect(a.state).toMatchObject({ status: 'reconnecting', attempt: 1, delayMs: 100 });
@@ -41,7 +41,7 @@ describe('Channel: reconnect', () => {
     const last = next(b.documents$.pipe(ofType('Chat')), (c) => c.doc.Chat.Message === 'm19', 'm19');
     for (let i = 0; i < 20; i++) a.send(frames.chat(i % 2 ? '' : b.id!, { Message: `m${i}`, NoEcho: true }));
 
-    await entersState(a, 'joined', 5000);
+    await entersState(a, 'joined', 15_000);
     expect(a.id).toBe(idBefore);
     expect((await joined).doc.Id).toBe(idBefore);
     expect((await status).doc).toMatchObject({ Id: idBefore, Status: { displayName: 'Alice' } });
@@ -78,7 +78,7 @@ describe('Channel: reconnect', () => {
     const c = channel(server.url, { maxQueue: 3, reconnect: slowRetry(60_000) });
     await c.connect();
     server.drop(c.id!);
-    await entersState(c, 'reconnecting', 5000);
+    await entersState(c, 'reconnecting', 15_000);
     for (let i = 0; i < 3; i++) c.send(frames.chat('', { Message: String(i) }));
     let error: unknown;
     try {
@@ -99,7 +99,7 @@ describe('Channel: reconnect', () => {
     await c.connect();
     await c.hello({ room: 'one' });
     server.drop(c.id!);
-    await entersState(c, 'reconnecting', 5000);
+    await entersState(c, 'reconnecting', 15_000);
     const welcome = await c.hello({ room: 'two' });
     expect(welcome.Room.Name).toBe('two');
     expect(c.state).toMatchObject({ status: 'joined', room: { Name: 'two' } });
@@ -128,7 +128,7 @@ describe('Channel: reconnect', () => {
     const attempts: number[] = [];
     c.state$.subscribe((s) => s.status === 'reconnecting' && attempts.push(s.attempt));
     await expect(c.connect()).rejects.toMatchObject({ code: 'connect_failed' });
-    await entersState(c, 'closed', 5000);
+    await entersState(c, 'closed', 15_000);
     expect(attempts).toEqual([1, 2]);
   });
 });

@@ -91,7 +91,7 @@ describe('Channel ↔ embedded server', () => {
 
     const hardLeft = next(b.documents$.pipe(ofType('Left')), undefined, 'Left');
     proxy.cutAll();
-    await entersState(a, 'reconnecting', 5000);
+    await entersState(a, 'reconnecting', 15_000);
     expect((await hardLeft).doc).toMatchObject({ Id: id, Status: 'hard' });
 
     const rejoined = next(b.documents$.pipe(ofType('Joined')), (j) => j.doc.Id === id, 'Joined');
@@ -101,7 +101,7 @@ describe('Channel ↔ embedded server', () => {
     b.documents$.pipe(ofType('Chat')).subscribe((c) => seen.push(c.doc.Chat.Message ?? ''));
     for (let i = 0; i < 10; i++) a.send(frames.chat(i % 2 ? b.id! : '', { Message: `q${i}`, NoEcho: true }));
 
-    await entersState(a, 'joined', 5000);
+    await entersState(a, 'joined', 15_000);
     expect(a.id).toBe(id);
     await rejoined;
     expect((await status).doc.Status).toMatchObject({ displayName: 'Alice' });
@@ -117,7 +117,7 @@ describe('Channel ↔ embedded server', () => {
     const c = channel(proxy.url, { maxQueue: 2, reconnect: { delay: () => 60_000 } });
     await c.connect();
     proxy.cutAll();
-    await entersState(c, 'reconnecting', 5000);
+    await entersState(c, 'reconnecting', 15_000);
     c.send(frames.users());
     c.send(frames.users());
     expect(() => c.send(frames.users())).toThrow(expect.objectContaining({ code: 'queue_full' }));
