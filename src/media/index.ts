@@ -15,3 +15,4 @@ export * from './recording-segment.js';
 export * from './participant-recorder.js';
 export * from './codecs.js';
 export * from './werift-source.js';
+export * from './meeting-recorder.js';

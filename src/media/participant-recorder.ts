@@ -146,6 +146,24 @@ export class ParticipantRecorder {
     return this.startSegment([...others, source]);
   }
 
+  /**
+   * Finishes the current file but stays usable: the next {@link startSegment} (rejoin) opens the
+   * next segment. Resolves with the finished segment, if there was one.
+   */
+  endSegment(): Promise<SegmentInfo | undefined> {
+    return this.enqueue(async () => {
+      const segment = this.current;
+      this.current = undefined;
+      this.sources = [];
+      return segment?.stop();
+    });
+  }
+
+  /** True while a file is being written. */
+  get recording(): boolean {
+    return this.current !== undefined;
+  }
+
   /** Finalises the current file; resolves with every segment. Idempotent, never rejects. */
   stop(): Promise<SegmentInfo[]> {
     return this.enqueue(async () => {

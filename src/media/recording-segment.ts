@@ -21,6 +21,7 @@ export interface SegmentInfo {
   file: string;
   kinds: ('audio' | 'video')[];
   codecs: string[];
+  /** When ffmpeg was ready and forwarding began (Unix ms). */
   startedAt: number;
   stoppedAt?: number;
   firstSampleTime?: number;
@@ -148,6 +149,7 @@ export class RecordingSegment {
     const abort = new AbortController();
     void this.ffmpeg.exited.then(() => abort.abort());
     await waitUntilBound(this.ports.flatMap((p) => [p.rtp, p.rtcp]), { signal: abort.signal });
+    this.info.startedAt = Date.now(); // media flows from here on
     for (const f of this.forwarders) f.open();
     this.pollTimer = setInterval(() => {
       const now = Date.now();

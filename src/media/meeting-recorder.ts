@@ -1,0 +1,226 @@
+import { mkdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { ReplaySubject, Subject, type Observable } from 'rxjs';
+import type { MediaError } from './errors.js';
+import type { FfmpegInfo } from './ffmpeg.js';
+import { fsSafeName, fsSafeTime, uniqueName } from './names.js';
+import { ParticipantRecorder, type SegmentInfo } from './participant-recorder.js';
+import { UdpPortPool } from './port-pool.js';
+import { SidecarWriter, type SidecarFile } from './sidecar.js';
+import { addStats, emptyStats, type RecorderStats, type RemoteTrackSource } from './types.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+
+/** Options for {@link MeetingRecorder.create}. */
+export interface MeetingRecorderOptions {
+  /** Room name; becomes a directory level (made file-system safe). */
+  room: string;
+  /** Root of all recordings. @defaultValue 'recordings' */
+  rootDir?: string;
+  /** Meeting start, names the directory. @defaultValue now */
+  startTime?: Date;
+  /** Record audio only. @defaultValue false */
+  audioOnly?: boolean;
+  /** Stop by itself after this long. @defaultValue unlimited */
+  maxDurationMs?: number;
+  /** How long to collect a participant's tracks before opening a file, so audio and video land in one file. @defaultValue 300 */
+  settleMs?: number;
+  /** Sidecar write debounce. @defaultValue 500 */
+  sidecarDebounceMs?: number;
+  portPool?: UdpPortPool;
+  ffmpeg?: FfmpegInfo;
+  logger?: Logger;
+}
+
+/** What a finished meeting recording consists of. */
+export interface MeetingRecording {
+  dir: string;
+  files: SidecarFile[];
+  sidecarPath: string;
+}
+
+/** A participant's recording failed (their others and everyone else's go on). */
+export interface ParticipantError {
+  participantId: string;
+  error: MediaError;
+}
+
+interface ParticipantEntry {
+  recorder?: ParticipantRecorder;
+  name?: string;
+  pending: RemoteTrackSource[];
+  settleTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Records a meeting: one {@link ParticipantRecorder} per participant, files under
+ * `<rootDir>/<room>/<start ISO>/<name>.<ext>`, and `meeting.json` (see `sidecarSchema`) kept up to
+ * date with files, joins/leaves and who talks when.
+ */
+export class MeetingRecorder {
+  readonly dir: string;
+  readonly sidecarPath: string;
+  private readonly sidecar: SidecarWriter;
+  private readonly participants = new Map<string, ParticipantEntry>();
+  private readonly baseNames = new Set<string>();
+  private readonly errors = new Subject<ParticipantError>();
+  private readonly done = new ReplaySubject<MeetingRecording>(1);
+  private readonly logger: Logger;
+  private readonly pool: UdpPortPool;
+  private maxTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<MeetingRecording> | undefined;
+
+  /** Participant recordings that failed. */
+  readonly error$: Observable<ParticipantError> = this.errors.asObservable();
+  /** Emits once, when {@link stop} has finalised everything. */
+  readonly finalized$: Observable<MeetingRecording> = this.done.asObservable();
+
+  private constructor(private readonly options: MeetingRecorderOptions, startTime: Date) {
+    this.dir = join(options.rootDir ?? 'recordings', fsSafeName(options.room, 'room'), fsSafeTime(startTime));
+    this.sidecarPath = join(this.dir, 'meeting.json');
+    this.sidecar = new SidecarWriter(this.sidecarPath, options.room, startTime.getTime(), options.sidecarDebounceMs ?? 500);
+    this.logger = (options.logger ?? silentLogger).child({ room: options.room });
+    this.pool = options.portPool ?? new UdpPortPool();
+  }
+
+  /** Creates the directory and the first `meeting.json`. */
+  static async create(options: MeetingRecorderOptions): Promise<MeetingRecorder> {
+    const recorder = new MeetingRecorder(options, options.startTime ?? new Date());
+    await mkdir(recorder.dir, { recursive: true });
+    recorder.sidecar.update(() => undefined);
+    await recorder.sidecar.flush();
+    if (options.maxDurationMs) recorder.maxTimer = setTimeout(() => void recorder.stop(), options.maxDurationMs);
+    return recorder;
+  }
+
+  /** Resolves when {@link stop} has finalised everything. */
+  get finalized(): Promise<MeetingRecording> {
+    return new Promise((resolve) => this.done.subscribe(resolve));
+  }
+
+  /** Counters summed over all participants. */
+  get stats(): RecorderStats {
+    const total = emptyStats();
+    for (const p of this.participants.values()) if (p.recorder) addStats(total, p.recorder.stats);
+    return total;
+  }
+
+  /** Records a join (and the display name used for file names). */
+  join(participantId: string, name?: string, time = Date.now()): void {
+    const entry = this.entry(participantId);
+    if (name) entry.name = name;
+    this.sidecar.update((d) => d.events.push({ participantId, name: entry.name, time, event: 'join' }));
+  }
+
+  /** Sets or changes a participant's display name (files already named keep their name). */
+  setName(participantId: string, name: string): void {
+    this.entry(participantId).name = name;
+  }
+
+  /** Records a leave and finishes the participant's current file; a rejoin opens `name.2.ext`. */
+  leave(participantId: string, time = Date.now()): Promise<void> {
+    const entry = this.entry(participantId);
+    clearTimeout(entry.settleTimer);
+    entry.pending = [];
+    this.sidecar.update((d) => d.events.push({ participantId, name: entry.name, time, event: 'leave' }));
+    return entry.recorder?.endSegment().then(() => undefined) ?? Promise.resolve();
+  }
+
+  /** Records a `Talking` change. */
+  talking(participantId: string, talking: boolean, time = Date.now()): void {
+    this.sidecar.update((d) => d.speakerTimeline.push({ participantId, talking, time }));
+  }
+
+  /**
+   * Adds a track. Tracks of one participant arriving within `settleMs` share a file; a track
+   * arriving later starts the participant's next segment with all current tracks.
+   */
+  addSource(source: RemoteTrackSource): void {
+    if (this.stopping) return;
+    const entry = this.entry(source.participantId);
+    entry.pending = [...entry.pending.filter((s) => s.kind !== source.kind), source];
+    clearTimeout(entry.settleTimer);
+    entry.settleTimer = setTimeout(() => this.startPending(source.participantId), this.options.settleMs ?? 300);
+  }
+
+  /** Removes a track (ended): the file goes on with the remaining tracks as a new segment, or ends. */
+  removeSource(source: RemoteTrackSource): Promise<void> {
+    const entry = this.entry(source.participantId);
+    entry.pending = entry.pending.filter((s) => s !== source);
+    const recorder = entry.recorder;
+    if (!recorder?.currentSources.includes(source)) return Promise.resolve();
+    const rest = recorder.currentSources.filter((s) => s !== source);
+    return (rest.length ? recorder.startSegment(rest) : recorder.endSegment()).then(() => undefined);
+  }
+
+  /** Finalises every file in parallel and writes the final sidecar. Idempotent. */
+  stop(): Promise<MeetingRecording> {
+    this.stopping ??= (async () => {
+      clearTimeout(this.maxTimer);
+      for (const entry of this.participants.values()) clearTimeout(entry.settleTimer);
+      await Promise.all([...this.participants.values()].map((p) => p.recorder?.stop()));
+      this.sidecar.update((d) => (d.stoppedAt = Date.now()));
+      await this.sidecar.flush();
+      const result = { dir: this.dir, files: this.sidecar.data.files, sidecarPath: this.sidecarPath };
+      this.done.next(result);
+      this.done.complete();
+      this.errors.complete();
+      return result;
+    })();
+    return this.stopping;
+  }
+
+  private entry(participantId: string): ParticipantEntry {
+    let entry = this.participants.get(participantId);
+    if (!entry) this.participants.set(participantId, (entry = { pending: [] }));
+    return entry;
+  }
+
+  private startPending(participantId: string): void {
+    const entry = this.entry(participantId);
+    const pending = entry.pending;
+    entry.pending = [];
+    if (this.stopping || pending.length === 0) return;
+    entry.recorder ??= this.createRecorder(participantId, entry);
+    const kept = entry.recorder.currentSources.filter((s) => !pending.some((p) => p.kind === s.kind));
+    void entry.recorder.startSegment([...kept, ...pending]);
+  }
+
+  private createRecorder(participantId: string, entry: ParticipantEntry): ParticipantRecorder {
+    const base = uniqueName(fsSafeName(entry.name ?? participantId, fsSafeName(participantId, 'participant')), this.baseNames);
+    this.baseNames.add(base);
+    const recorder = new ParticipantRecorder({
+      dir: this.dir,
+      baseName: base,
+      participantId,
+      audioOnly: this.options.audioOnly,
+      portPool: this.pool,
+      ffmpeg: this.options.ffmpeg,
+      logger: this.logger,
+    });
+    recorder.segment$.subscribe((info) => this.recordSegment(participantId, entry, info));
+    recorder.error$.subscribe((error) => this.errors.next({ participantId, error }));
+    return recorder;
+  }
+
+  private recordSegment(participantId: string, entry: ParticipantEntry, info: SegmentInfo): void {
+    const file: SidecarFile = {
+      participantId,
+      participantName: entry.name,
+      file: relative(this.dir, info.file),
+      codecs: info.codecs,
+      kinds: info.kinds,
+      firstSampleTime: info.firstSampleTime,
+      firstSampleSource: info.firstSampleSource,
+      segment: info.index,
+      startedAt: info.startedAt,
+      stoppedAt: info.stoppedAt,
+      state: info.state,
+      error: info.error,
+    };
+    this.sidecar.update((d) => {
+      const at = d.files.findIndex((f) => f.participantId === participantId && f.segment === info.index);
+      if (at >= 0) d.files[at] = file;
+      else d.files.push(file);
+    });
+  }
+}
