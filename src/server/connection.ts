@@ -49,7 +49,7 @@ export class Connection implements Outbound {
   /** Takes over a session with the same Id: its socket is dropped, and no Left is sent for it. */
   private replace(previous: Session): void {
     previous.replaced = true;
-    if (previous.hello) this.session.resumedFrom = previous;
+    this.session.resumedFrom = previous.hello ? previous : previous.resumedFrom;
     const connection = this.hub.connections.get(previous);
     connection?.terminate();
   }
@@ -82,8 +82,8 @@ export class Connection implements Outbound {
 
   private receive(data: RawData, isBinary: boolean): void {
     if (this.closed || isBinary) return; // the real server ignores binary frames
-    this.inbox.push(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer));
-    this.pump();
+    this.inbox.push(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+    if (!this.pumpTimer) this.pump(); // else the rate-limit timer is already due to pump
   }
 
   /** Handles queued frames as fast as the sliding window allows; pauses reading while frames wait. */
@@ -98,7 +98,7 @@ export class Connection implements Outbound {
             this.socket.pause();
             this.hub.stats.rateLimitPauses++;
           }
-          this.pumpTimer ??= setTimeout(() => this.pump(), wait);
+          this.pumpTimer = setTimeout(() => this.pump(), wait);
           return;
         }
         this.recent.shift();
