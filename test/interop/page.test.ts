@@ -39,6 +39,10 @@ describe.skipIf(noChromium).sequential('fixture page ↔ fixture page through th
     await expect.poll(async () => (await bob.t.state()).calls[0]?.byeReceived, { timeout: 5000 }).toBe('');
     const sentOffer = (await alice.t.sent('Offer'))[0] as { Offer: { To: string; Type: string; Offer: Record<string, unknown> } };
     expect(Object.keys(sentOffer.Offer.Offer)).toEqual(['sdp', 'type']);
+    // Like the WC on Chrome, the sent SDP lost its first rtx rtpmap: a video PT without rtpmap.
+    const sdp = String(sentOffer.Offer.Offer.sdp);
+    const videoPts = /m=video \d+ \S+ ([\d ]+)/.exec(sdp)![1]!.split(' ');
+    expect(videoPts.filter((pt) => !sdp.includes(`a=rtpmap:${pt} `)).length).toBe(1);
     expect(sentOffer.Offer.Type).toBe('Offer');
   });
   it('a rejected call ends with Bye reject at the caller', async () => {
