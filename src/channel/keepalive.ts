@@ -15,6 +15,9 @@ export interface KeepaliveHooks {
  */
 export class Keepalive {
   private lastReceived = Date.now();
+  /** Bumped per received frame; the periodic check turns it into a time (no clock read per frame). */
+  private receivedCount = 0;
+  private seenCount = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly sent = new Map<number, number>();
   private aliveSentSinceReceive = false;
@@ -44,8 +47,7 @@ export class Keepalive {
 
   /** Anything arrived. */
   received(): void {
-    this.lastReceived = Date.now();
-    this.aliveSentSinceReceive = false;
+    this.receivedCount++;
   }
 
   /** An Alive document arrived with `value`. */
@@ -66,7 +68,13 @@ export class Keepalive {
   }
 
   private check(): void {
-    const silent = Date.now() - this.lastReceived;
+    const now = Date.now();
+    if (this.receivedCount !== this.seenCount) {
+      this.seenCount = this.receivedCount;
+      this.lastReceived = now;
+      this.aliveSentSinceReceive = false;
+    }
+    const silent = now - this.lastReceived;
     if (silent >= this.deadMs) {
       this.stop();
       this.hooks.dead(silent);
