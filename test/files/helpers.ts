@@ -85,27 +85,11 @@ export class LoopbackConnector implements TokenConnector {
   }
 }
 
-/** Wraps a channel, letting a test change what is sent. */
+/** Wraps a channel, letting a test change what is sent; everything else reads through to `channel`. */
 export function interceptSend(channel: ChunkChannel, send: (data: string | Buffer, real: (d: string | Buffer) => void) => void): ChunkChannel {
-  return {
-    get isOpen() {
-      return channel.isOpen;
-    },
-    send: (data) => send(data, (d) => channel.send(d)),
-    get bufferedAmount() {
-      return channel.bufferedAmount;
-    },
-    get bufferedAmountLowThreshold() {
-      return channel.bufferedAmountLowThreshold;
-    },
-    set bufferedAmountLowThreshold(v: number) {
-      channel.bufferedAmountLowThreshold = v;
-    },
-    message$: channel.message$,
-    bufferedAmountLow$: channel.bufferedAmountLow$,
-    closed$: channel.closed$,
-    close: () => channel.close(),
-  };
+  const wrapped = Object.create(channel) as ChunkChannel;
+  wrapped.send = (data) => send(data, (d) => channel.send(d));
+  return wrapped;
 }
 
 /** A pino logger collecting parsed log lines. */
