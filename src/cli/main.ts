@@ -1,5 +1,7 @@
 import { runCommand, runHelp } from './commands/run.js';
 import { serverCommand, serverHelp } from './commands/server.js';
+import { doctorCommand, doctorHelp } from './commands/doctor.js';
+import { demoCommand, demoHelp } from './commands/demo.js';
 import { UsageError } from './args.js';
 
 const help = `spreed-bot — headless conference bots for Spreed WebRTC
@@ -20,12 +22,9 @@ type Handler = (argv: string[]) => Promise<number>;
 const commands: Record<string, { run: Handler; help: string }> = {
   run: { run: runCommand, help: runHelp },
   server: { run: serverCommand, help: serverHelp },
+  doctor: { run: doctorCommand, help: doctorHelp },
+  demo: { run: demoCommand, help: demoHelp },
 };
-
-/** Registers another sub-command (used by later layers: demo, mix, doctor). */
-export function registerCommand(name: string, run: Handler, helpText: string): void {
-  commands[name] = { run, help: helpText };
-}
 
 /** Runs the CLI with argv (without node and script). Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {

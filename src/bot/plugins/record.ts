@@ -1,6 +1,6 @@
 import { BehaviorSubject, Subject, Subscription, filter, type Observable } from 'rxjs';
 import { MeetingRecorder, type MeetingRecording, type RecorderStats } from '../../media/index.js';
-import type { Call, RemoteTrack } from '../../peer/index.js';
+import type { Call, CallManager, RemoteTrack } from '../../peer/index.js';
 import type { Plugin, PluginContext } from '../plugin.js';
 import { ensureCalls } from './calls.js';
 
@@ -30,7 +30,7 @@ export interface RecordOptions {
   audioOnly?: boolean;
   /** Stop after this long. @defaultValue unlimited */
   maxDurationMs?: number;
-  /** Stop when nobody else has been in the room this long. @defaultValue `30000` */
+  /** Stop when the bot has had no call (nobody to record) this long. @defaultValue `30000` */
   stopWhenEmptyMs?: number;
   /** Stop when no RTP packet has arrived this long. @defaultValue `300000` (5 minutes) */
   stopWhenSilentMs?: number;
@@ -83,6 +83,7 @@ class RecordSession implements RecorderControl {
   readonly #state = new BehaviorSubject<RecordingState>({ status: 'idle' });
   readonly #finalized = new Subject<MeetingRecording>();
   readonly #tracks = new Set<RemoteTrack>();
+  readonly #calls: CallManager;
   #recorder?: MeetingRecorder;
   #starting?: Promise<string>;
   #emptySince?: number;
@@ -96,6 +97,7 @@ class RecordSession implements RecorderControl {
     this.#ctx = ctx;
     this.#options = options;
     const calls = ensureCalls(ctx);
+    this.#calls = calls;
     ctx.services.provide('recorder', this);
     this.teardown.add(() => ctx.services.remove('recorder'));
     const autoStart = options.autoStart ?? 'call';
@@ -213,7 +215,8 @@ class RecordSession implements RecorderControl {
     const recorder = this.#recorder;
     if (!recorder) return;
     const now = Date.now();
-    const empty = this.#ctx.users.size === 0;
+    // "Empty" means nobody to record: bots that never call (e.g. a file-drop bot) do not count.
+    const empty = ![...this.#calls.calls.values()].some((c) => c.state.status === 'connected' || c.state.status === 'connecting');
     this.#emptySince = empty ? (this.#emptySince ?? now) : undefined;
     const packets = recorder.stats.packetsReceived;
     if (packets !== this.#lastPackets) {

@@ -1,0 +1,37 @@
+import { runDemo } from '../../demo/demo.js';
+import { createLogger } from '../../util/logger.js';
+import { parse, str, UsageError } from '../args.js';
+import { waitForSignal } from '../signals.js';
+
+export const demoHelp = `Usage: spreed-bot demo [--once] [--port N] [--dir DIR]
+
+Starts an embedded channeling server, a recorder bot and a file-drop bot in the
+Conference-type room 'conference/demo', and two scripted participants that join, send test
+patterns with tones, chat, share a file and leave. Prints where the recording, its sidecar and
+the collected file are, then keeps the server running until Ctrl-C.
+
+Options:
+  --once       exit after one round (exit code 0 when everything was produced)
+  --port N     server port (default: any free port)
+  --dir DIR    where recordings go (default: recordings)
+  -h, --help   show this help`;
+
+/** `spreed-bot demo` (what `npm start` runs). */
+export async function demoCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { once: { type: 'boolean' }, port: { type: 'string' }, dir: { type: 'string' } });
+  if (values.help) {
+    console.log(demoHelp);
+    return 0;
+  }
+  const port = Number(str(values, 'port') ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535`);
+  const logger = createLogger({ level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn', name: 'demo' });
+  const stop = waitForSignal(() => process.exit(1));
+  const demo = await runDemo({ logger, port, dir: str(values, 'dir') });
+  if (!values.once) {
+    console.log(`\nThe server keeps running at ${demo.server.url} — connect your own bots to it. Ctrl-C to exit.`);
+    await stop;
+  }
+  await demo.close();
+  return 0;
+}
