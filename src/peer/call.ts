@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { BehaviorSubject, Observable, Subject, filter, take, takeUntil } from 'rxjs';
 import type { MediaStreamTrack, RTCDataChannel, RTCPeerConnection } from 'werift';
 import { frames, parseDataChannelDocument, type ByeReason, type CandidateMap, type Received, type SdpMap } from '../protocol/index.js';
@@ -40,6 +41,8 @@ export interface CallMediaOptions {
    * @defaultValue none: the bot negotiates sendrecv audio but sends nothing
    */
   audioTrack?: MediaStreamTrack | ((peerId: string) => MediaStreamTrack | undefined);
+  /** Video track to send when `video` is `'sendrecv'`, like {@link CallMediaOptions.audioTrack}. @defaultValue none */
+  videoTrack?: MediaStreamTrack | ((peerId: string) => MediaStreamTrack | undefined);
 }
 
 /** A document received on a call's data channel, with the peer as `from`. */
@@ -164,6 +167,20 @@ export class Call {
   }
 
   /**
+   * Sends a private chat message over the data channel like the web client does while a call is
+   * up: `{To:<peer>, Type:"Chat", Chat:{Mid, Message, NoEcho:true}}`. Returns the Mid.
+   */
+  sendChat(message: string, mid: string = randomBytes(16).toString('hex')): string {
+    this.sendDocument({ To: this.peerId, Type: 'Chat', Chat: { Mid: mid, Message: message, NoEcho: true } });
+    return mid;
+  }
+
+  /** Refuses a ringing incoming call (`Bye {Reason:"reject"}` by default). Same as `hangup(reason)`. */
+  reject(reason: ByeReason = 'reject'): void {
+    this.hangup(reason);
+  }
+
+  /**
    * Sends a bare JSON document on the `"default"` channel (web client shape, no envelope).
    * Queued until the channel opens; dropped when the call is closed. Returns false when dropped.
    */
@@ -226,8 +243,8 @@ export class Call {
     return link;
   }
 
-  private audioTrack(): MediaStreamTrack | undefined {
-    const t = this.ctx.media.audioTrack;
+  private localTrack(kind: 'audio' | 'video'): MediaStreamTrack | undefined {
+    const t = kind === 'audio' ? this.ctx.media.audioTrack : this.ctx.media.videoTrack;
     return typeof t === 'function' ? t(this.peerId) : t;
   }
 
@@ -238,10 +255,13 @@ export class Call {
     const audio = this.ctx.media.audio ?? 'sendrecv';
     const video = this.ctx.media.video ?? 'recvonly';
     if (audio !== 'none') {
-      const track = audio === 'sendrecv' ? this.audioTrack() : undefined;
+      const track = audio === 'sendrecv' ? this.localTrack('audio') : undefined;
       link.pc.addTransceiver(track ?? 'audio', { direction: audio });
     }
-    if (video !== 'none') link.pc.addTransceiver('video', { direction: video });
+    if (video !== 'none') {
+      const track = video === 'sendrecv' ? this.localTrack('video') : undefined;
+      link.pc.addTransceiver(track ?? 'video', { direction: video });
+    }
     await link.offer(extra);
   }
 
@@ -273,17 +293,20 @@ export class Call {
   private prepareAnswerMedia(pc: RTCPeerConnection): void {
     const audio = this.ctx.media.audio ?? 'sendrecv';
     const video = this.ctx.media.video ?? 'recvonly';
+    const attached = new Set<string>();
     for (const t of pc.getTransceivers()) {
-      if (t.kind === 'audio') {
-        if (audio === 'none') t.setDirection('inactive');
-        else if (audio === 'sendrecv') {
-          const track = this.audioTrack();
-          if (track && !t.sender.track) t.sender.registerTrack(track);
-          t.setDirection('sendrecv');
-        } else t.setDirection('recvonly');
-      } else if (t.kind === 'video') {
-        t.setDirection(video === 'none' ? 'inactive' : video === 'sendrecv' ? 'sendrecv' : 'recvonly');
-      }
+      if (t.kind !== 'audio' && t.kind !== 'video') continue;
+      const direction = t.kind === 'audio' ? audio : video;
+      if (direction === 'none') t.setDirection('inactive');
+      else if (direction === 'sendrecv') {
+        // One local track per kind: the first m-line of that kind sends it.
+        const track = attached.has(t.kind) ? undefined : this.localTrack(t.kind);
+        if (track && !t.sender.track) {
+          t.sender.registerTrack(track);
+          attached.add(t.kind);
+        }
+        t.setDirection('sendrecv');
+      } else t.setDirection('recvonly');
     }
   }
 

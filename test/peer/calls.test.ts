@@ -50,6 +50,12 @@ describe('calls (in-memory hub, real werift peers)', () => {
     callee.sendScreenshare('screenshare_B_0');
     expect((await back).doc).toEqual({ Id: 'B', Type: 'Screenshare', Screenshare: { id: 'screenshare_B_0' } });
 
+    const chat = next(a.documents$, (d) => d.kind === 'Chat');
+    const mid = callee.sendChat('hello over p2p');
+    const got = await chat;
+    expect(got.from).toBe('B');
+    expect(got.doc).toMatchObject({ To: 'A', Type: 'Chat', Chat: { Mid: mid, Message: 'hello over p2p', NoEcho: true } });
+
     call.hangup();
     const closed = await callee.closed();
     expect(closed).toEqual({ status: 'closed', reason: 'hangup', by: 'remote' });

@@ -84,4 +84,39 @@ describe('media', () => {
     t2.rtp$.subscribe(() => got2++);
     await until(() => got1 >= 5 && got2 >= 5, 20_000, 'RTP on both calls');
   });
+
+  it('video: a remote VP8 track arrives and requestKeyframe() delivers a PLI to the sender', async () => {
+    const hub = new Hub();
+    const video = new MediaStreamTrack({ kind: 'video' });
+    const a = new CallManager({ signaling: hub.join('A'), media: { video: 'sendrecv', videoTrack: video } });
+    const b = new CallManager({ signaling: hub.join('B'), answer: answerPolicy({ kind: 'everyone' }) });
+    managers.push(a, b);
+    const remote = next(b.tracks$, (t: RemoteTrack) => t.kind === 'video');
+    const call = a.call('B');
+    await call.waitFor('connected');
+    let seq = 0;
+    timers.push(
+      setInterval(() => {
+        // A minimal VP8 payload descriptor (S=1, PID 0) + a keyframe-looking byte.
+        const header = new RtpHeader({ payloadType: 96, sequenceNumber: seq++, timestamp: seq * 3000, ssrc: 0x5678, marker: true });
+        video.writeRtp(new RtpPacket(header, Buffer.from([0x10, 0x00, 0x9d, 0x01, 0x2a])));
+      }, 30),
+    );
+    const track = await remote;
+    expect(track.codec.mimeType).toBe('video/VP8');
+    expect(track.codec.clockRate).toBe(90000);
+    let packets = 0;
+    track.rtp$.subscribe(() => packets++);
+    await until(() => packets >= 3, 20_000, 'video RTP');
+    // werift routes an incoming PSFB by its sender SSRC first, so on a werift sender the PLI may
+    // surface on the receiver of the same transport; Chromium handles it as a PLI (MEDIA-NOTES §1).
+    let plis = 0;
+    const pc = call.peerConnection!;
+    for (const endpoint of [...pc.getSenders(), ...pc.getReceivers()])
+      endpoint.onRtcp.subscribe((p) => {
+        if (p.type === 206) plis++;
+      });
+    await track.requestKeyframe();
+    await until(() => plis >= 1, 20_000, 'PLI at the sender');
+  });
 });
