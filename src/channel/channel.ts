@@ -446,6 +446,13 @@ export class Channel {
         return this.sendHello(room);
       }
       if (error instanceof ChannelError && error.code === 'connection_lost' && this.room === room) return this.join();
+      if (error instanceof ChannelRequestError && this.room === room) {
+        // A failed Hello leaves the session in no room (PROTOCOL-NOTES §2.3), and a rejected PIN
+        // must not be retried on every reconnect: forget the room.
+        this.room = undefined;
+        const state = this.state;
+        if (state.status === 'joined') this.setState({ status: 'connected', self: state.self });
+      }
       throw error;
     }
   }

@@ -5,7 +5,7 @@ import { toArray, firstValueFrom } from 'rxjs';
 import { ChannelError, ChannelRequestError, entersState, ofType, type ChannelState } from '../../src/channel/index.js';
 import { frames, type Received } from '../../src/protocol/index.js';
 import { startFakeServer, type FakeServer } from './fake-server.js';
-import { channel, closeAll, next } from './helpers.js';
+import { channel, closeAll, next, pairInRoom } from './helpers.js';
 
 let server: FakeServer;
 beforeEach(async () => {
@@ -71,6 +71,21 @@ describe('Channel: connect and requests', () => {
     expect(server.received.filter((r) => r.type === 'Hello').at(-1)?.doc.Credentials).toEqual({ PIN: '1234' });
   });
 
+  it('a failed Hello leaves no room and is not retried on reconnect', async () => {
+    server.setPin('locked', '1234');
+    const c = channel(server.url, { reconnect: { delay: () => 10 } });
+    await c.connect();
+    await c.hello({ room: 'first' });
+    await expect(c.hello({ room: 'locked', pin: 'bad' })).rejects.toMatchObject({ code: 'invalid_credentials' });
+    expect(c.state.status).toBe('connected');
+    server.drop(c.id!);
+    await entersState(c, 'reconnecting', 15_000);
+    await entersState(c, 'connected', 15_000);
+    await c.request(frames.self()); // a round trip on the new socket
+    const hellos = server.received.filter((r) => r.id === c.id && r.type === 'Hello');
+    expect(hellos.map((h) => h.doc.Name)).toEqual(['first', 'locked']);
+  });
+
   it('retries once without the PIN on authorization_not_required', async () => {
     const a = channel(server.url);
     await a.connect();
@@ -106,11 +121,7 @@ describe('Channel: connect and requests', () => {
   });
 
   it('ofType narrows documents', async () => {
-    const a = channel(server.url);
-    const b = channel(server.url);
-    await Promise.all([a.connect(), b.connect()]);
-    await a.hello({ room: 'chat' });
-    await b.hello({ room: 'chat' });
+    const [a, b] = await pairInRoom(server.url, 'chat');
     const chat$ = a.documents$.pipe(ofType('Chat'));
     expectTypeOf(chat$).toEqualTypeOf<import('rxjs').Observable<Received<'Chat'>>>();
     const mixed$ = a.documents$.pipe(ofType('Offer', 'Answer'));
@@ -133,11 +144,7 @@ describe('Channel: connect and requests', () => {
   });
 
   it('setStatus sends Status; others see it', async () => {
-    const a = channel(server.url);
-    const b = channel(server.url);
-    await Promise.all([a.connect(), b.connect()]);
-    await a.hello({ room: 's' });
-    await b.hello({ room: 's' });
+    const [a, b] = await pairInRoom(server.url, 's');
     const status = next(a.documents$.pipe(ofType('Status')));
     b.setStatus({ displayName: 'Bob', buddyPicture: null, message: null });
     expect((await status).doc).toMatchObject({ Id: b.id, Status: { displayName: 'Bob' } });
@@ -154,11 +161,7 @@ describe('Channel: connect and requests', () => {
   });
 
   it('a throwing subscriber does not stop the stream for others', async () => {
-    const a = channel(server.url);
-    const b = channel(server.url);
-    await Promise.all([a.connect(), b.connect()]);
-    await a.hello({ room: 't' });
-    await b.hello({ room: 't' });
+    const [a, b] = await pairInRoom(server.url, 't');
     a.documents$.pipe(ofType('Chat')).subscribe(() => {
       throw new Error('subscriber bug');
     });

@@ -20,3 +20,13 @@ export function next<T>(source: Observable<T>, predicate: (value: T) => boolean 
   const where = new Error(`no ${label} within ${ms} ms`);
   return firstValueFrom(source.pipe(filter(predicate), timeout({ first: ms, with: () => throwError(() => where) })));
 }
+
+/** Two connected channels in the same room (`b` joined last). */
+export async function pairInRoom(url: string, room: string, options: { a?: Partial<ChannelOptions>; b?: Partial<ChannelOptions> } = {}): Promise<[Channel, Channel]> {
+  const a = channel(url, options.a);
+  const b = channel(url, options.b);
+  await Promise.all([a.connect(), b.connect()]);
+  await a.hello({ room });
+  await b.hello({ room });
+  return [a, b];
+}

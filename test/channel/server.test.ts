@@ -4,7 +4,7 @@ import { ChannelRequestError, entersState, ofType, type ChannelState } from '../
 import { frames } from '../../src/protocol/index.js';
 import { RoomState } from '../../src/room/index.js';
 import { startServer, type ChannelingServer } from '../../src/server/index.js';
-import { channel, closeAll, next } from './helpers.js';
+import { channel, closeAll, next, pairInRoom } from './helpers.js';
 import { startProxy, type CuttingProxy } from './proxy.js';
 
 /* The channel against the embedded channeling server, over real WebSockets. */
@@ -66,11 +66,7 @@ describe('Channel ↔ embedded server', () => {
   });
 
   it('ofType narrows relayed Chat from another client', async () => {
-    const a = channel(server.url);
-    const b = channel(server.url);
-    await Promise.all([a.connect(), b.connect()]);
-    await a.hello({ room: 'c' });
-    await b.hello({ room: 'c' });
+    const [a, b] = await pairInRoom(server.url, 'c');
     const chat = next(a.documents$.pipe(ofType('Chat')), undefined, 'Chat');
     b.send(frames.chat(a.id!, { Message: 'private', Mid: 'ab'.repeat(16), NoEcho: true }));
     const got = await chat;
