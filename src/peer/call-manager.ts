@@ -379,6 +379,9 @@ export class CallManager {
         }
         this.roomName = doc.Room.Name;
         this.inConferenceRoom = doc.Room.Type === 'Conference';
+        // The server's Conference doc uses the room id as conference id; knowing it from the
+        // Welcome already lets us accept a peer's conference Offer that overtakes that doc.
+        if (this.inConferenceRoom) this.setConference(`Conference:${doc.Room.Name}`);
         for (const u of doc.Users) this.learnName(u.Id, u.Status);
         return;
       }

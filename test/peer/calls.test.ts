@@ -176,4 +176,16 @@ describe('calls (in-memory hub, real werift peers)', () => {
     await until(() => hub.sent('Bye').some((e) => e.from === 'B' && e.frame.Bye.Bye.Reason === 'unsupported'), 20_000, 'Bye unsupported');
     expect(bCall?.isClosed ?? true).toBe(true);
   });
+
+  it('ICE servers come from the signalling (Self) at call time', async () => {
+    const hub = new Hub();
+    const peer = hub.join('A');
+    const servers = [{ urls: 'turn:127.0.0.1:3478', username: 'u', credential: 'p' }];
+    peer.iceServers = () => servers;
+    const a = new CallManager({ signaling: peer });
+    managers.push(a);
+    const call = a.call('nobody');
+    expect(call.peerConnection!.getConfiguration().iceServers).toEqual(servers);
+    call.hangup('abort');
+  });
 });
