@@ -1,0 +1,17 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Streams and duration of a media file as ffprobe sees them. */
+export interface Probe {
+  duration: number;
+  streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];
+}
+
+/** Runs ffprobe on a file; rejects when ffprobe cannot read it. */
+export async function probe(path: string): Promise<Probe> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path]);
+  const json = JSON.parse(stdout) as { format?: { duration?: string }; streams?: Probe['streams'] };
+  return { duration: Number(json.format?.duration ?? 0), streams: json.streams ?? [] };
+}
