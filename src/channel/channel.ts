@@ -3,6 +3,7 @@ import WebSocket, { type RawData } from 'ws';
 import {
   encodeFrame,
   frames,
+  MAX_RECEIVED_FRAME,
   type OutgoingFrame,
   type Received,
   type SelfDoc,
@@ -72,7 +73,7 @@ interface Waiter<T> {
 const neverQueued = new Set<string>(['Hello', 'Self', 'Room']);
 const MAX_TIMER = 2 ** 31 - 1;
 /** A hostile server must not make one frame eat unbounded memory; a 5000-user Users list fits. */
-const MAX_PAYLOAD = 16 << 20;
+const MAX_PAYLOAD = MAX_RECEIVED_FRAME;
 
 /**
  * A channeling client: one WebSocket to a Spreed WebRTC server, exposed as RxJS streams of

@@ -1,5 +1,6 @@
 import {
   classify,
+  MAX_RECEIVED_FRAME,
   parseEnvelope,
   parseEnvelopeObject,
   type CandidateDoc,
@@ -19,7 +20,6 @@ import {
  * checks the equivalence on the fuzz corpus and every fixture.
  */
 
-const MAX_FRAME = 1 << 20;
 const MAX_ID = 1024;
 const MAX_TEXT = 1 << 20;
 
@@ -134,7 +134,7 @@ function optString(v: unknown): string | undefined {
  * Status documents. Never throws.
  */
 export function parseFrame(text: string): ParseResult<Received> {
-  if (text.length > MAX_FRAME) return parseEnvelope(text);
+  if (text.length > MAX_RECEIVED_FRAME) return parseEnvelope(text);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

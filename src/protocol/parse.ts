@@ -7,6 +7,11 @@ import { receivedSchemas } from './schemas.js';
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const MAX_FRAME = 1 << 20;
+/**
+ * Largest server → client frame accepted. The server's 1 MiB cap is for inbound frames only:
+ * a Welcome or Users list of a big room (up to ~5000 entries) is larger than that.
+ */
+export const MAX_RECEIVED_FRAME = 16 << 20;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -50,7 +55,7 @@ function optString(v: unknown): string | undefined {
  * Never throws: invalid input yields `{ok:false, reason}` naming why.
  */
 export function parseEnvelope(text: string): ParseResult<Received> {
-  if (text.length > MAX_FRAME) return { ok: false, reason: `frame of ${text.length} bytes exceeds 1 MiB` };
+  if (text.length > MAX_RECEIVED_FRAME) return { ok: false, reason: `frame of ${text.length} bytes exceeds 16 MiB` };
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -87,8 +87,16 @@ describe('invalid documents give a reason', () => {
     expect(reason(text)).toContain(expected);
   });
 
-  it('rejects frames over 1 MiB', () => {
-    expect(reason(JSON.stringify({ Data: { Type: 'Chat', Chat: { Message: 'x'.repeat(1 << 20) } } }))).toMatch(/exceeds 1 MiB/);
+  it('rejects frames over 16 MiB, accepts a Welcome of a 5000-user room (over 1 MiB)', () => {
+    expect(reason(JSON.stringify({ Data: { Type: 'Chat', Chat: { Message: 'x'.repeat(16 << 20) } } }))).toMatch(/exceeds 16 MiB/);
+    expect(reason(JSON.stringify({ Data: { Type: 'Chat', Chat: { Message: 'x'.repeat((1 << 20) + 1) } } }))).toMatch(/invalid Chat: Chat.Message/);
+    const users = Array.from({ length: 5000 }, (_, i) => ({
+      Type: 'Online', Id: `${i}`.padStart(156, 'A'), Ua: 'Chrome 156', Rev: 3, Prio: 100,
+      Status: { buddyPicture: 'img:abcdefghijklmnopqrst/1/picture.jpg', displayName: `Participant ${i}`, message: null },
+    }));
+    const welcome = JSON.stringify({ Data: { Type: 'Welcome', Room: { Type: 'Room', Name: 'big', Credentials: null }, Users: users }, From: 'a', Iid: '0' });
+    expect(welcome.length).toBeGreaterThan(1 << 20);
+    expect(reason(welcome)).toBe('ok');
   });
 
   it('keeps __proto__ keys as inert data', () => {
