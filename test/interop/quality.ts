@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { firstValueFrom, take, toArray, timeout } from 'rxjs';
 import { ParticipantRecorder } from '../../src/media/index.js';
 import type { RemoteTrack } from '../../src/peer/index.js';
-import type { BrowserHarness, TestPage } from '../helpers/browser.js';
+import type { BrowserHarness, RtpStats, TestPage } from '../helpers/browser.js';
 import { startBot, type TestBot } from './bot.js';
 
 const run = promisify(execFile);
@@ -73,7 +73,7 @@ export async function recordPage(options: {
   durationMs: number;
   dir: string;
   bot?: TestBot;
-}): Promise<{ file: string; wallSeconds: number; probe: ProbedFile }> {
+}): Promise<{ file: string; wallSeconds: number; probe: ProbedFile; sender: RtpStats | null }> {
   const bot = options.bot ?? (await startBot(options.serverUrl, options.room, { answer: () => 'accept' }));
   try {
     const incoming = firstValueFrom(bot.calls.calls$.pipe(take(1), timeout(15_000)));
@@ -88,9 +88,10 @@ export async function recordPage(options: {
     await new Promise((r) => setTimeout(r, options.durationMs));
     const segments = await recorder.stop();
     const wallSeconds = (Date.now() - started) / 1000;
+    const sender = await options.page.t.outboundVideoStats(bot.id);
     await options.page.t.hangup(bot.id);
     const file = segments[0]!.file;
-    return { file, wallSeconds, probe: await probeRecording(file) };
+    return { file, wallSeconds, probe: await probeRecording(file), sender };
   } finally {
     if (!options.bot) await bot.close();
   }
@@ -116,8 +117,8 @@ export async function measureBrowserReceive(receiver: TestPage, sender: TestPage
 /** Result of {@link measureRecordingQuality}. */
 export interface QualityReport {
   durationMs: number;
-  recorded: { videoKbps: number; audioKbps: number; width?: number; height?: number; fps?: number; file: string; durationS: number };
-  browser: { videoKbps: number; audioKbps: number; width?: number; height?: number; fps: number };
+  recorded: { videoKbps: number; audioKbps: number; width?: number; height?: number; fps?: number; file: string; durationS: number; senderLimitation?: string };
+  browser: { videoKbps: number; audioKbps: number; width?: number; height?: number; fps: number; senderLimitation?: string };
   /** recorded.videoKbps / browser.videoKbps. */
   videoBitrateRatio: number;
 }
@@ -151,7 +152,7 @@ export async function measureRecordingQuality(options: {
       await new Promise((r) => setTimeout(r, 200));
     }
     await new Promise((r) => setTimeout(r, options.warmupMs ?? 0));
-    const browser = await measureBrowserReceive(receiver, sender, durationMs);
+    const browser = { ...(await measureBrowserReceive(receiver, sender, durationMs)), senderLimitation: (await sender.t.outboundVideoStats(receiver.id))?.qualityLimitationReason };
     const v = rec.probe.video;
     const recorded = {
       videoKbps: v?.kbps ?? 0,
@@ -161,6 +162,7 @@ export async function measureRecordingQuality(options: {
       fps: v?.fps,
       file: join(rec.file),
       durationS: rec.probe.duration,
+      senderLimitation: rec.sender?.qualityLimitationReason,
     };
     return { durationMs, recorded, browser, videoBitrateRatio: browser.videoKbps > 0 ? recorded.videoKbps / browser.videoKbps : 0 };
   } finally {
