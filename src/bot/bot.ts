@@ -1,4 +1,5 @@
-import { BehaviorSubject, Subject, takeUntil, type Observable } from 'rxjs';
+import { BehaviorSubject, Subject, concat, defer, from, takeUntil, type Observable, type Subscription } from 'rxjs';
+import type { Signaling } from '../peer/index.js';
 import { Channel, type ChannelState } from '../channel/index.js';
 import type { OutgoingFrame, Received, SessionStatus } from '../protocol/index.js';
 import { RoomState, type Participant } from '../room/index.js';
@@ -80,6 +81,9 @@ export class Bot {
   readonly #closeHooks: { plugin: string; hook: () => void | Promise<void> }[] = [];
   #stopping?: Promise<void>;
   #statusPatch: Record<string, unknown> = {};
+  /** The current room's Welcome and the server's latest Conference doc, replayed to late subscribers. */
+  #roomReplay: { welcome?: Received<'Welcome'>; conference?: Received<'Conference'> } = {};
+  readonly #replaySubscription: Subscription;
 
   constructor(options: BotOptions) {
     this.options = options;
@@ -88,6 +92,36 @@ export class Bot {
       options.channel ?? new Channel({ url: options.server, logger: this.logger.child({ layer: 'channel' }), ua: options.ua ?? 'spreed-bot' });
     this.room = new RoomState(this.channel);
     this.chat = new ChatService(this.channel, (id) => this.displayName(id), this.logger.child({ layer: 'chat' }));
+    this.#replaySubscription = this.channel.documents$.subscribe((r) => {
+      if (r.kind === 'Welcome') this.#roomReplay = { welcome: r };
+      else if (r.kind === 'Conference' && !r.from) this.#roomReplay.conference = r;
+    });
+  }
+
+  /**
+   * The channel as layers driven by documents see it: the room's Welcome and the server's latest
+   * Conference document (trimmed to who is still here) are replayed first, so a call manager
+   * created after joining still learns it is in a Conference-type room and whom to connect to.
+   */
+  #signaling(): Signaling {
+    const channel = this.channel;
+    const replay = (): Received[] => {
+      const { welcome, conference } = this.#roomReplay;
+      const out: Received[] = welcome ? [welcome] : [];
+      if (conference) {
+        const present = (id: string) => id === channel.id || this.room.get(id) !== undefined;
+        out.push({ ...conference, doc: { ...conference.doc, Conference: conference.doc.Conference.filter(present) } });
+      }
+      return out;
+    };
+    return {
+      get id() {
+        return channel.id;
+      },
+      documents$: concat(defer(() => from(replay())), channel.documents$),
+      send: (frame) => channel.send(frame),
+      iceServers: () => channel.iceServers(),
+    };
   }
 
   /** Lifecycle state. */
@@ -226,6 +260,7 @@ export class Bot {
     this.#stopped.next();
     this.#stopped.complete();
     this.chat.close();
+    this.#replaySubscription.unsubscribe();
     try {
       if (this.channel.state.status === 'joined') this.channel.leave();
     } catch {
@@ -274,7 +309,7 @@ export class Bot {
         delivery$: scoped(this.chat.delivery$),
         receive: (received) => this.chat.receive(received),
       },
-      signaling: this.channel,
+      signaling: this.#signaling(),
       updateStatus: (patch) => {
         this.#statusPatch = { ...this.#statusPatch, ...patch };
         this.channel.setStatus(this.status);
