@@ -131,8 +131,14 @@ export class Channel {
   private selfRefreshTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
-  /** Creates the channel; nothing happens on the network until {@link Channel.connect}. */
+  /**
+   * Creates the channel; nothing happens on the network until {@link Channel.connect}.
+   * @throws ChannelError `invalid_url` when `options.url` is not a ws:// or wss:// URL
+   */
   constructor(private readonly options: ChannelOptions) {
+    if (!URL.canParse(options.url) || !/^wss?:$/.test(new URL(options.url).protocol)) {
+      throw new ChannelError('invalid_url', `not a WebSocket URL: ${JSON.stringify(options.url)}; use ws://host:port/ws or wss://…`);
+    }
     this.log = options.logger ?? silentLogger;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.maxQueue = options.maxQueue ?? 256;
@@ -366,6 +372,8 @@ export class Channel {
   }
 
   private onSelf(self: SelfDoc): void {
+    const previous = this.selfDoc;
+    if (previous && previous.Id !== self.Id) this.log.warn({ previous: previous.Id, id: self.Id }, 'channel: the server gave a new session (token expired or invalid)');
     this.selfDoc = self;
     this.token = self.Token;
     this.scheduleSelfRefresh(self);

@@ -17,7 +17,9 @@ export type ChannelErrorCode =
   /** An AbortSignal fired. */
   | 'aborted'
   /** The server answered with a document of an unexpected type. */
-  | 'unexpected_reply';
+  | 'unexpected_reply'
+  /** The `url` option is not a ws:// or wss:// URL. */
+  | 'invalid_url';
 
 /** An error of the channel itself, with a `code` callers can switch on. */
 export class ChannelError extends Error {

@@ -133,6 +133,24 @@ describe('Channel: reconnect', () => {
   });
 });
 
+describe('Channel: lifecycle edges', () => {
+  it('close() while still connecting rejects connect() with closed', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r)); // accepts, never sends Self
+    const c = channel(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws`);
+    const connecting = c.connect();
+    await c.close();
+    await expect(connecting).rejects.toMatchObject({ code: 'closed' });
+    expect(c.state).toEqual({ status: 'closed', reason: 'closed by client' });
+    await new Promise((r) => wss.close(r));
+  });
+
+  it('rejects a URL that is not ws:// or wss://', () => {
+    expect(() => channel('http://127.0.0.1/ws')).toThrow(expect.objectContaining({ code: 'invalid_url' }));
+    expect(() => channel('not a url')).toThrow(ChannelError);
+  });
+});
+
 describe('linearBackoff', () => {
   it('is 0, then +500 ms per attempt, capped at 10 s, with bounded jitter', () => {
     const exact = linearBackoff({ jitter: 0 });
