@@ -16,3 +16,6 @@ export * from './participant-recorder.js';
 export * from './codecs.js';
 export * from './werift-source.js';
 export * from './meeting-recorder.js';
+export * from './bandwidth.js';
+export * from './media-out.js';
+export * from './mixdown.js';

@@ -52,8 +52,8 @@ export async function makeRtpFixture(options: { seconds: number; video?: 'vp8' |
   if (videoSock) {
     const codec =
       options.video === 'h264'
-        ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '40', '-bsf:v', 'dump_extra']
-        : ['-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '300k', '-g', '40', '-auto-alt-ref', '0'];
+        ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '10', '-bsf:v', 'dump_extra']
+        : ['-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '300k', '-g', '10', '-auto-alt-ref', '0'];
     args.push('-map', `${input++}:v`, ...codec, '-payload_type', '96', '-ssrc', '1111', '-f', 'rtp', '-pkt_size', '1200', `rtp://127.0.0.1:${videoSock.address().port}`);
   }
   if (audioSock) {

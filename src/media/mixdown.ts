@@ -1,0 +1,110 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MediaError } from './errors.js';
+import { spawnFfmpeg, type FfmpegInfo } from './ffmpeg.js';
+import { readSidecar, type SidecarFile } from './sidecar.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+
+/** Options for {@link mixdown}. */
+export interface MixdownOptions {
+  /** Output path. @defaultValue `<dir>/mix.webm`, or `<dir>/mix.ogg` without video */
+  output?: string;
+  /** Size of one grid cell. @defaultValue 640x360 */
+  cellWidth?: number;
+  cellHeight?: number;
+  /** Output frame rate. @defaultValue 20 */
+  fps?: number;
+  ffmpeg?: FfmpegInfo;
+  logger?: Logger;
+}
+
+/** Result of {@link mixdown}. */
+export interface MixdownResult {
+  file: string;
+  /** Files mixed, with their start offset in ms. */
+  inputs: { file: string; offsetMs: number; kinds: ('audio' | 'video')[] }[];
+}
+
+/** Grid columns/rows for `n` tiles: as square as possible, wider than tall. Pure. */
+export function gridSize(n: number): { cols: number; rows: number } {
+  const cols = Math.ceil(Math.sqrt(n));
+  return { cols, rows: Math.ceil(n / cols) };
+}
+
+/**
+ * Builds the ffmpeg filter graph: audio `adelay` by start offset then `amix`; video padded to a
+ * cell, delayed with `tpad`, laid out with `xstack`. Returns the graph and output labels. Pure.
+ */
+export function mixdownFilter(
+  inputs: readonly { offsetMs: number; kinds: readonly ('audio' | 'video')[] }[],
+  cell: { width: number; height: number; fps: number },
+): { graph: string; audio?: string; video?: string } {
+  const parts: string[] = [];
+  const audio: string[] = [];
+  const video: string[] = [];
+  inputs.forEach((input, i) => {
+    const ms = Math.max(0, Math.round(input.offsetMs));
+    if (input.kinds.includes('audio')) {
+      parts.push(`[${i}:a]aresample=48000,adelay=${ms}:all=1[a${i}]`);
+      audio.push(`[a${i}]`);
+    }
+    if (input.kinds.includes('video')) {
+      const { width: w, height: h, fps } = cell;
+      parts.push(
+        `[${i}:v]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${fps},` +
+          `tpad=start_duration=${ms / 1000}:start_mode=add:color=black[v${i}]`,
+      );
+      video.push(`[v${i}]`);
+    }
+  });
+  const out: { graph: string; audio?: string; video?: string } = { graph: '' };
+  if (audio.length === 1) out.audio = audio[0];
+  else if (audio.length > 1) {
+    parts.push(`${audio.join('')}amix=inputs=${audio.length}:duration=longest:dropout_transition=0:normalize=0[aout]`);
+    out.audio = '[aout]';
+  }
+  if (video.length === 1) out.video = video[0];
+  else if (video.length > 1) {
+    const { cols } = gridSize(video.length);
+    const layout = video.map((_, k) => `${(k % cols) * cell.width}_${Math.floor(k / cols) * cell.height}`).join('|');
+    parts.push(`${video.join('')}xstack=inputs=${video.length}:layout=${layout}:fill=black[vout]`);
+    out.video = '[vout]';
+  }
+  out.graph = parts.join(';');
+  return out;
+}
+
+function startOf(f: SidecarFile): number {
+  return f.firstSampleTime ?? f.startedAt;
+}
+
+/**
+ * Mixes a recording directory into one file (`spreed-bot mix <dir>`): every participant's audio,
+ * placed by its first-sample time and mixed, and video in a grid. Transcodes (VP8/Opus in WebM).
+ * Rejects with a {@link MediaError} when the sidecar is invalid, nothing is playable or ffmpeg fails.
+ */
+export async function mixdown(dir: string, options: MixdownOptions = {}): Promise<MixdownResult> {
+  const logger = options.logger ?? silentLogger;
+  const sidecar = await readSidecar(join(dir, 'meeting.json'));
+  const usable: SidecarFile[] = [];
+  for (const f of sidecar.files) {
+    if (f.state === 'failed') continue;
+    if (await access(join(dir, f.file)).then(() => true, () => false)) usable.push(f);
+  }
+  if (usable.length === 0) throw new MediaError('NO_STREAMS', `nothing to mix in ${dir}: no playable recordings listed in meeting.json`);
+  const t0 = Math.min(...usable.map(startOf));
+  const inputs = usable.map((f) => ({ file: join(dir, f.file), offsetMs: startOf(f) - t0, kinds: f.kinds }));
+  const cell = { width: options.cellWidth ?? 640, height: options.cellHeight ?? 360, fps: options.fps ?? 20 };
+  const { graph, audio, video } = mixdownFilter(inputs, cell);
+  const output = options.output ?? join(dir, video ? 'mix.webm' : 'mix.ogg');
+  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y'];
+  for (const input of inputs) args.push('-i', input.file);
+  args.push('-filter_complex', graph);
+  if (video) args.push('-map', video, '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1500k');
+  if (audio) args.push('-map', audio, '-c:a', 'libopus', '-b:a', '96k');
+  args.push(output);
+  const ffmpeg = await spawnFfmpeg(args, { ffmpeg: options.ffmpeg, logger });
+  const exit = await ffmpeg.exited;
+  if (exit.error) throw exit.error;
+  return { file: output, inputs };
+}
