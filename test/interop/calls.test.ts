@@ -93,7 +93,8 @@ describe.skipIf(noChromium).sequential('interop: 1:1 calls between Chromium and 
   it('the bot calls Chromium and the page answers', async () => {
     const r = room();
     const bot = await newBot(r);
-    const page = await browser().openPage(server.url, { name: 'Callee' });
+    // The page rings for a second while the bot's candidates arrive: it must queue them.
+    const page = await browser().openPage(server.url, { name: 'Callee', answerDelayMs: 1000 });
     await page.t.join(r);
     const call = bot.calls.call(page.id);
     await call.waitFor('connected', 20_000);
@@ -111,6 +112,35 @@ describe.skipIf(noChromium).sequential('interop: 1:1 calls between Chromium and 
     expect(offer).toMatchObject({ From: bot.id, To: page.id, Data: { Type: 'Offer', To: page.id, Offer: { type: 'offer' } } });
     call.hangup();
     await expect.poll(async () => (await page.t.state()).calls[0]?.byeReceived, { timeout: 5000 }).toBe('');
+  });
+
+  it("the bot answers after ringing: the page's early candidates are kept until the Offer is applied", async () => {
+    const r = room();
+    const bot = await newBot(r, { answer: () => new Promise((resolve) => setTimeout(() => resolve('accept'), 1500)) });
+    const page = await browser().openPage(server.url, { name: 'EarlyCandidates' });
+    await page.t.join(r);
+    const incoming = firstValueFrom(bot.calls.calls$.pipe(take(1)));
+    await page.t.call(bot.id);
+    const call = await incoming;
+    // All of the page's candidates were sent before the bot accepted.
+    await expect.poll(async () => (await page.t.sent('Candidate')).length, { timeout: 5000 }).toBeGreaterThan(0);
+    expect(call.state.status).toBe('ringing');
+    await call.waitFor('connected', 20_000);
+    await expect.poll(async () => (await page.t.state()).calls[0]?.state, { timeout: 10_000 }).toBe('connected');
+  });
+
+  it('the page calls the bot while the bot is in another call: busy', async () => {
+    const r = room();
+    const bot = await newBot(r, { answer: answerPolicy({ kind: 'everyone', busyWhenInCall: true }) });
+    const first = await browser().openPage(server.url, { name: 'First' });
+    const second = await browser().openPage(server.url, { name: 'Second' });
+    await first.t.join(r);
+    await second.t.join(r);
+    await first.t.call(bot.id);
+    await expect.poll(async () => (await first.t.state()).calls[0]?.state, { timeout: 20_000 }).toBe('connected');
+    await second.t.call(bot.id);
+    await expect.poll(async () => (await second.t.state()).calls[0]?.byeReceived, { timeout: 10_000 }).toBe('busy');
+    expect((await first.t.state()).calls[0]?.state).toBe('connected');
   });
 
   it('the page rejects the bot: the bot sees reject', async () => {
