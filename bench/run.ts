@@ -38,7 +38,9 @@ async function main(): Promise<number> {
     const started = performance.now();
     try {
       const result = await mod.run();
-      const line = typeof (result as { summary?: unknown } | null)?.summary === 'string' ? (result as { summary: string }).summary : JSON.stringify(result);
+      const given = (result as { summary?: unknown } | null)?.summary;
+      const text = typeof given === 'string' ? given : (JSON.stringify(result) ?? 'done');
+      const line = text.length > 200 ? `${text.slice(0, 199)}…` : text;
       summary.push({ name, ok: true, seconds: (performance.now() - started) / 1000, line });
     } catch (error) {
       console.error(error);
