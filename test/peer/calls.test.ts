@@ -1,19 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CallManager, answerPolicy, type Call, type CallManagerOptions } from '../../src/peer/index.js';
 import type { OutgoingFrame } from '../../src/protocol/index.js';
 import { Hub } from './hub.js';
-import { next, until } from './util.js';
+import { connectedCall, next, until, useBots } from './util.js';
 
-const managers: CallManager[] = [];
-afterEach(() => {
-  for (const m of managers.splice(0)) m.close();
-});
-
-function bot(hub: Hub, id: string, options: Partial<CallManagerOptions> = {}): CallManager {
-  const m = new CallManager({ signaling: hub.join(id), ...options });
-  managers.push(m);
-  return m;
-}
+const bot = useBots();
 
 const everyone = answerPolicy({ kind: 'everyone' });
 
@@ -22,12 +13,8 @@ describe('calls (in-memory hub, real werift peers)', () => {
     const hub = new Hub();
     const a = bot(hub, 'A');
     const b = bot(hub, 'B', { answer: everyone });
-    const incoming = next(b.calls$);
-    const call = a.call('B');
-    await call.waitFor('connected');
-    const callee = await incoming;
+    const { call, callee } = await connectedCall(a, b, 'B');
     expect(callee.direction).toBe('incoming');
-    await callee.waitFor('connected');
 
     const offer = hub.sent('Offer')[0]!.frame.Offer;
     expect(offer.Type).toBe('Offer');
@@ -67,10 +54,7 @@ describe('calls (in-memory hub, real werift peers)', () => {
     const hub = new Hub();
     const a = bot(hub, 'A');
     const b = bot(hub, 'B', { answer: everyone });
-    const incoming = next(b.calls$);
-    const call = a.call('B');
-    await call.waitFor('connected');
-    const callee = await incoming;
+    const { call, callee } = await connectedCall(a, b, 'B');
     const got: string[] = [];
     callee.documents$.subscribe((d) => got.push(d.kind));
     const dc = call.dataChannel!;
@@ -179,11 +163,9 @@ describe('calls (in-memory hub, real werift peers)', () => {
 
   it('ICE servers come from the signalling (Self) at call time', async () => {
     const hub = new Hub();
-    const peer = hub.join('A');
     const servers = [{ urls: 'turn:127.0.0.1:3478', username: 'u', credential: 'p' }];
-    peer.iceServers = () => servers;
-    const a = new CallManager({ signaling: peer });
-    managers.push(a);
+    const a = bot(hub, 'A');
+    hub.peer('A')!.iceServers = () => servers;
     const call = a.call('nobody');
     expect(call.peerConnection!.getConfiguration().iceServers).toEqual(servers);
     call.hangup('abort');

@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CallManager, answerPolicy, decideConference, newConferenceId, type CallManagerOptions } from '../../src/peer/index.js';
 import { Hub } from './hub.js';
-import { until } from './util.js';
+import { until, useBots } from './util.js';
 
-const managers: CallManager[] = [];
-afterEach(() => {
-  for (const m of managers.splice(0)) m.close();
-});
-
-function bot(hub: Hub, id: string, options: Partial<CallManagerOptions> = {}): CallManager {
-  const m = new CallManager({ signaling: hub.join(id), ...options });
-  managers.push(m);
-  return m;
-}
+const bot = useBots();
 
 function connected(m: CallManager): string[] {
   return [...m.calls.values()].filter((c) => c.state.status === 'connected').map((c) => c.peerId).sort();
@@ -104,10 +95,9 @@ describe('conferences (werift peers)', () => {
 
     // Switching rooms (a Welcome for another room) after a Conference room hangs up all calls.
     const first = bots[0]!;
-    const peer = hub as unknown as { deliver: Hub['deliver'] };
-    const hubPeerOf = (hub as unknown as { peers: Map<string, Parameters<Hub['deliver']>[0]> }).peers.get('x1')!;
-    peer.deliver(hubPeerOf, { Data: { Type: 'Welcome', Room: { Type: 'Conference', Name: 'conference/test' }, Users: [] }, From: 'x1' });
-    peer.deliver(hubPeerOf, { Data: { Type: 'Welcome', Room: { Type: 'Room', Name: 'elsewhere' }, Users: [] }, From: 'x1' });
+    const x1 = hub.peer('x1')!;
+    hub.deliver(x1, { Data: { Type: 'Welcome', Room: { Type: 'Conference', Name: 'conference/test' }, Users: [] }, From: 'x1' });
+    hub.deliver(x1, { Data: { Type: 'Welcome', Room: { Type: 'Room', Name: 'elsewhere' }, Users: [] }, From: 'x1' });
     await until(() => first.calls.size === 0, 20_000, 'hangup on leaving');
     await until(() => bots.slice(1).every((m) => connected(m).length === 1), 20_000, 'others see the Bye');
   });

@@ -24,6 +24,11 @@ export class Hub {
     return peer;
   }
 
+  /** The hub end of a joined peer. */
+  peer(id: string): HubPeer | undefined {
+    return this.peers.get(id);
+  }
+
   leave(id: string, status: 'hard' | 'soft' = 'hard'): void {
     this.peers.delete(id);
     for (const p of this.peers.values()) this.deliver(p, { Data: { Type: 'Left', Id: id, Status: status }, From: id });

@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CallManager, answerPolicy, fromCandidateMap, toCandidateMap, type CallManagerOptions } from '../../src/peer/index.js';
 import { Hub } from './hub.js';
-import { next, until } from './util.js';
+import { connectedCall, next, until, useBots } from './util.js';
 
-const managers: CallManager[] = [];
-afterEach(() => {
-  for (const m of managers.splice(0)) m.close();
-});
-
-function bot(hub: Hub, id: string, options: Partial<CallManagerOptions> = {}): CallManager {
-  const m = new CallManager({ signaling: hub.join(id), ...options });
-  managers.push(m);
-  return m;
-}
+const bot = useBots();
 const everyone = answerPolicy({ kind: 'everyone' });
 
 describe('candidate shapes', () => {

@@ -1,4 +1,7 @@
 import { firstValueFrom, filter, timeout, type Observable } from 'rxjs';
+import { afterEach } from 'vitest';
+import { CallManager, type Call, type CallManagerOptions } from '../../src/peer/index.js';
+import type { Hub } from './hub.js';
 
 /** Waits until `predicate` is true, polling. */
 export async function until(predicate: () => boolean, ms = 15_000, what = 'condition'): Promise<void> {
@@ -12,4 +15,30 @@ export async function until(predicate: () => boolean, ms = 15_000, what = 'condi
 /** First value of `source` matching `predicate`, within `ms`. */
 export function next<T>(source: Observable<T>, predicate: (v: T) => boolean = () => true, ms = 15_000): Promise<T> {
   return firstValueFrom(source.pipe(filter(predicate), timeout(ms)));
+}
+
+/**
+ * `bot(hub, id, options)` creates a CallManager on the hub; every one made is closed after each
+ * test. Call at module level of a test file.
+ */
+export function useBots(): (hub: Hub, id: string, options?: Partial<CallManagerOptions>) => CallManager {
+  const managers: CallManager[] = [];
+  afterEach(() => {
+    for (const m of managers.splice(0)) m.close();
+  });
+  return (hub, id, options = {}) => {
+    const m = new CallManager({ signaling: hub.join(id), ...options });
+    managers.push(m);
+    return m;
+  };
+}
+
+/** `a` calls `b` (which must accept) and resolves with both ends connected. */
+export async function connectedCall(a: CallManager, b: CallManager, peerId: string): Promise<{ call: Call; callee: Call }> {
+  const incoming = next(b.calls$);
+  const call = a.call(peerId);
+  await call.waitFor('connected');
+  const callee = await incoming;
+  await callee.waitFor('connected');
+  return { call, callee };
 }
