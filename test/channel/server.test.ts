@@ -119,6 +119,22 @@ describe('Channel ↔ embedded server', () => {
     expect(() => c.send(frames.users())).toThrow(expect.objectContaining({ code: 'queue_full' }));
   });
 
+  it('answers the server pings: survives many pong deadlines without a reconnect', async () => {
+    const pinging = await startServer({ pingIntervalMs: 20, pongTimeoutMs: 100 });
+    try {
+      const c = channel(pinging.url, { aliveIdleMs: 60_000, deadAfterMs: 120_000 });
+      const states: string[] = [];
+      c.state$.subscribe((s) => states.push(s.status));
+      await c.connect();
+      await new Promise((r) => setTimeout(r, 600));
+      expect(states).toEqual(['connecting', 'connected']);
+      expect(pinging.sessionCount).toBe(1);
+    } finally {
+      await closeAll();
+      await pinging.close();
+    }
+  });
+
   it('close() ends every observable and the server forgets the session', async () => {
     const c = channel(server.url);
     await c.connect();
