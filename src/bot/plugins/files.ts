@@ -34,6 +34,12 @@ export interface FileDownloads {
   readonly finished$: Observable<FetchResult & { info: FileInfo; from: string }>;
 }
 
+/**
+ * Call options when file sharing is all a bot does: calls (e.g. in Conference-type rooms) carry
+ * no media, so recorders do not see an empty participant.
+ */
+const FILES_ONLY = { media: { audio: 'none', video: 'none' } } as const;
+
 function chunkChannelOf(connection: TokenConnection): ChunkChannel {
   const dc = connection.dataChannel;
   if (!dc) throw new Error(`token connection to ${connection.peerId} has no data channel`);
@@ -71,7 +77,7 @@ export function shareFolder(options: ShareFolderOptions): Plugin {
     name: 'shareFolder',
     async setup(ctx) {
       const dir = resolve(options.dir);
-      const calls = ensureCalls(ctx);
+      const calls = ensureCalls(ctx, FILES_ONLY);
       const shared = new SharedFiles({ ownId: ctx.bot.id, root: dir, logger: ctx.logger });
       const infos = await shared.shareFolder(dir);
       const server = new FileServer({ files: shared, logger: ctx.logger });
@@ -137,7 +143,7 @@ export function collectFiles(options: CollectFilesOptions): Plugin {
     name: 'collectFiles',
     setup(ctx: PluginContext<unknown>) {
       const dir = resolve(options.dir);
-      const calls = ensureCalls(ctx);
+      const calls = ensureCalls(ctx, FILES_ONLY);
       const connector = tokenConnector(calls);
       const policy = options.policy ?? { kind: 'everyone' };
       const started = new Subject<{ info: FileInfo; from: string; fetch: FileFetch }>();

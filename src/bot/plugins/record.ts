@@ -215,8 +215,10 @@ class RecordSession implements RecorderControl {
     const recorder = this.#recorder;
     if (!recorder) return;
     const now = Date.now();
-    // "Empty" means nobody to record: bots that never call (e.g. a file-drop bot) do not count.
-    const empty = ![...this.#calls.calls.values()].some((c) => c.state.status === 'connected' || c.state.status === 'connecting');
+    // "Empty" means nobody to record: peers whose calls carry no media (e.g. a file-drop bot) do not count.
+    const empty = ![...this.#calls.calls.values()].some(
+      (c) => (c.state.status === 'connected' && c.remoteTracks.length > 0) || c.state.status === 'connecting',
+    );
     this.#emptySince = empty ? (this.#emptySince ?? now) : undefined;
     const packets = recorder.stats.packetsReceived;
     if (packets !== this.#lastPackets) {
