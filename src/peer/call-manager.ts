@@ -377,8 +377,10 @@ export class CallManager {
           this.log.info({ room: this.roomName }, 'left the Conference room: hanging up');
           this.leaveConference();
         }
+        const rejoined = this.roomName !== undefined && this.roomName === doc.Room.Name;
         this.roomName = doc.Room.Name;
         this.inConferenceRoom = doc.Room.Type === 'Conference';
+        if (rejoined) this.resendConference();
         // The server's Conference doc uses the room id as conference id; knowing it from the
         // Welcome already lets us accept a peer's conference Offer that overtakes that doc.
         if (this.inConferenceRoom) this.setConference(`Conference:${doc.Room.Name}`);
@@ -393,6 +395,20 @@ export class CallManager {
       default:
         return;
     }
+  }
+
+  /**
+   * Back in the same room after a reconnect with ≥ 2 disconnected conference calls: re-send the
+   * Conference doc with those ids so the others offer again (PROTOCOL-NOTES §2.7, §4.2).
+   */
+  private resendConference(): void {
+    const own = this.signaling.id;
+    const id = this.currentConferenceId;
+    if (!own || !id || this.inConferenceRoom) return;
+    const calls = [...this.callMap.values()].filter((c) => !c.isClosed);
+    if (calls.filter((c) => c.state.status === 'disconnected').length < 2) return;
+    this.log.info({ conference: id }, 're-sending Conference document after rejoining');
+    this.signaling.send(frames.conference(id, [...calls.map((c) => c.peerId), own]));
   }
 
   private learnName(id: string, status: unknown): void {

@@ -101,4 +101,26 @@ describe('conferences (werift peers)', () => {
     await until(() => first.calls.size === 0, 20_000, 'hangup on leaving');
     await until(() => bots.slice(1).every((m) => connected(m).length === 1), 20_000, 'others see the Bye');
   });
+
+  it('rejoining the same room with ≥ 2 disconnected conference calls re-sends the Conference doc', async () => {
+    const hub = new Hub();
+    const everyone = answerPolicy({ kind: 'everyone' });
+    const a = bot(hub, 'A');
+    bot(hub, 'b', { answer: everyone });
+    bot(hub, 'C', { answer: everyone });
+    await a.call('b').waitFor('connected');
+    await a.call('C').waitFor('connected');
+    await until(() => a.conferenceId !== undefined, 20_000, 'conference');
+    const welcome = { Data: { Type: 'Welcome', Room: { Type: 'Room', Name: 'r' }, Users: [] }, From: 'A' };
+    hub.deliver(hub.peer('A')!, welcome);
+    await until(() => hub.sent('Conference').length >= 1, 20_000, 'first Conference doc');
+    const before = hub.sent('Conference').length;
+    for (const c of a.calls.values()) c.peerConnection!.connectionStateChange.execute('disconnected');
+    hub.deliver(hub.peer('A')!, welcome); // the re-Hello after a reconnect
+    await until(() => hub.sent('Conference').length > before, 20_000, 're-sent Conference doc');
+    const doc = hub.sent('Conference').at(-1)!;
+    expect(doc.from).toBe('A');
+    expect(doc.frame.Conference.Id).toBe(a.conferenceId);
+    expect([...doc.frame.Conference.Conference].sort()).toEqual(['A', 'C', 'b']);
+  });
 });
