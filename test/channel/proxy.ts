@@ -10,6 +10,8 @@ export interface CuttingProxy {
   url: string;
   /** Destroys every current connection (new ones still work). */
   cutAll(): void;
+  /** Stops forwarding on every current connection without closing it: a silent, half-dead link. */
+  freezeAll(): void;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,14 @@ export async function startProxy(targetUrl: string): Promise<CuttingProxy> {
         b.destroy();
       }
       pairs.clear();
+    },
+    freezeAll() {
+      for (const [a, b] of pairs) {
+        a.unpipe(b);
+        b.unpipe(a);
+        a.pause();
+        b.pause();
+      }
     },
     close: () =>
       new Promise<void>((resolve) => {

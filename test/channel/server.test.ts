@@ -109,6 +109,26 @@ describe('Channel ↔ embedded server', () => {
     room.close();
   });
 
+  it('a silent (half-dead) link is detected; the resumed session replaces the old one without a Left', async () => {
+    const a = channel(proxy.url, { aliveIdleMs: 50, deadAfterMs: 300, reconnect: { delay: () => 0 } });
+    const b = channel(server.url);
+    await Promise.all([a.connect(), b.connect()]);
+    await a.hello({ room: 'halfdead' });
+    await b.hello({ room: 'halfdead' });
+    const left: string[] = [];
+    b.documents$.pipe(ofType('Left')).subscribe((l) => left.push(l.doc.Id));
+    const rejoined = next(b.documents$.pipe(ofType('Joined')), (j) => j.doc.Id === a.id, 'Joined');
+    const id = a.id;
+    proxy.freezeAll();
+    const lost = await next(a.state$, (s) => s.status === 'reconnecting', 'reconnecting');
+    expect(lost).toMatchObject({ reason: expect.stringMatching(/nothing received/) });
+    await entersState(a, 'joined', 15_000);
+    await rejoined;
+    expect(a.id).toBe(id);
+    expect(left).toEqual([]); // replaced, not left (PROTOCOL-NOTES §2.6)
+    expect(server.sessionCount).toBe(2);
+  });
+
   it('queue overflow throws queue_full while reconnecting', async () => {
     const c = channel(proxy.url, { maxQueue: 2, reconnect: { delay: () => 60_000 } });
     await c.connect();
