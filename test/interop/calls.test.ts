@@ -50,7 +50,7 @@ describe.skipIf(noChromium).sequential('interop: 1:1 calls between Chromium and 
     await Promise.all(bots.splice(0).map((b) => b.close()));
   });
   afterAll(async () => {
-    audio?.close();
+    await audio?.close();
     await server?.close();
   });
 

@@ -22,7 +22,7 @@ describe.skipIf(noChromium).sequential('interop: conference room with the bot an
     bot = undefined;
   });
   afterAll(async () => {
-    audio?.close();
+    await audio?.close();
     await server?.close();
   });
 

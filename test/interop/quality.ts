@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { firstValueFrom, take, toArray, timeout } from 'rxjs';
-import { ParticipantRecorder } from '../../src/media/index.js';
+import { ParticipantRecorder, startBandwidthFeedback } from '../../src/media/index.js';
 import type { RemoteTrack } from '../../src/peer/index.js';
 import type { BrowserHarness, RtpStats, TestPage } from '../helpers/browser.js';
 import { startBot, type TestBot } from './bot.js';
@@ -73,8 +73,16 @@ export async function recordPage(options: {
   durationMs: number;
   dir: string;
   bot?: TestBot;
+  /** Send REMB with this bitrate (bits/s) to the page, so Chromium raises its send rate. @defaultValue no feedback */
+  remb?: number;
 }): Promise<{ file: string; wallSeconds: number; probe: ProbedFile; sender: RtpStats | null }> {
-  const bot = options.bot ?? (await startBot(options.serverUrl, options.room, { answer: () => 'accept' }));
+  const remb = options.remb;
+  const bot =
+    options.bot ??
+    (await startBot(options.serverUrl, options.room, {
+      answer: () => 'accept',
+      ...(remb ? { onPeerConnection: (pc) => void startBandwidthFeedback(pc, { maxBitrate: remb }) } : {}),
+    }));
   try {
     const incoming = firstValueFrom(bot.calls.calls$.pipe(take(1), timeout(15_000)));
     await options.page.t.call(bot.id);
@@ -136,6 +144,8 @@ export async function measureRecordingQuality(options: {
   warmupMs?: number;
   /** Page query params, e.g. `{ width: 1280, height: 720 }` for a 720p capture request. */
   pageParams?: Record<string, string | number>;
+  /** REMB bitrate the recording bot announces (bits/s). @defaultValue none */
+  remb?: number;
 }): Promise<QualityReport> {
   const durationMs = options.durationMs ?? 8000;
   const room = `quality-${Date.now()}`;
@@ -144,7 +154,7 @@ export async function measureRecordingQuality(options: {
   try {
     await sender.t.join(room);
     await receiver.t.join(room);
-    const rec = await recordPage({ serverUrl: options.serverUrl, room, page: sender, durationMs, dir: options.dir });
+    const rec = await recordPage({ serverUrl: options.serverUrl, room, page: sender, durationMs, dir: options.dir, remb: options.remb });
     await sender.t.call(receiver.id);
     const deadline = Date.now() + 20_000;
     while ((await receiver.t.state()).calls[0]?.state !== 'connected') {

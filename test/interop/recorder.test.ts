@@ -41,7 +41,7 @@ describe.skipIf(noChromium || noFfmpeg).sequential('interop: recording a Chromiu
   });
 
   it('quality measurement: recording vs the same page sending to a second Chromium page', async () => {
-    const report = await measureRecordingQuality({ harness: browser(), serverUrl: server.url, dir, durationMs: 5000 });
+    const report = await measureRecordingQuality({ harness: browser(), serverUrl: server.url, dir, durationMs: 5000, remb: 4_000_000 });
     console.log(`[quality] ${JSON.stringify(report)}`);
     // Streams only; the figures are for the benchmark.
     expect(report.recorded.videoKbps).toBeGreaterThan(0);
