@@ -3,7 +3,7 @@
  * process so it does not share the downloader's CPU core; signalling goes over IPC):
  *
  * - `pipelined`: {@link fetchFile} with its defaults (several connections, a window of requests),
- * - `pipelined-1conn`: one connection, window 16,
+ * - `pipelined-1conn`: one connection, window 4; `pipelined-deep`: one connection, window 16,
  * - `stop-and-wait`: one connection, window 1 — the web client's downloader,
  * - `raw`: the child pushes the same bytes on a bare data channel (256 KiB / 64 KiB watermarks).
  *
@@ -24,6 +24,7 @@ import {
   FileServer,
   SharedFiles,
   fetchFile,
+  enlargeWeriftSocketBuffers,
   fromWeriftDataChannel,
   type ChunkChannel,
   type FileInfo,
@@ -36,6 +37,12 @@ const CHUNK = 60_000;
 const HIGH = Number(process.env.FILES_BENCH_HIGH ?? 256 * 1024);
 const LOW = Number(process.env.FILES_BENCH_LOW ?? 64 * 1024);
 const ROUNDS = Number(process.env.FILES_BENCH_ROUNDS ?? 2);
+/**
+ * UDP socket buffers on both peers, for every mode alike ({@link enlargeWeriftSocketBuffers}); with
+ * the kernel's ~208 KiB default a busy machine drops datagrams and werift stalls ≥ 1 s per loss.
+ * 0 keeps the kernel default.
+ */
+const SOCKET_BUFFER = Number(process.env.FILES_BENCH_SOCKET_BUFFER ?? 2 * 1024 * 1024);
 const TARGET_VS_STOP_AND_WAIT = 3;
 const TARGET_VS_RAW = 0.8;
 
@@ -96,6 +103,7 @@ async function child(): Promise<void> {
         });
         await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
         await pc.setLocalDescription(await pc.createAnswer());
+        if (SOCKET_BUFFER > 0) enlargeWeriftSocketBuffers(pc, SOCKET_BUFFER);
         send({ type: 'answer', id: m.id, sdp: pc.localDescription!.sdp });
       } catch (err) {
         send({ type: 'error', message: (err as Error).message });
@@ -165,6 +173,7 @@ class ChildPeer implements TokenConnector {
     this.pcs.add(pc);
     const dc = pc.createDataChannel('default', { ordered: true });
     await pc.setLocalDescription(await pc.createOffer());
+    if (SOCKET_BUFFER > 0) enlargeWeriftSocketBuffers(pc, SOCKET_BUFFER);
     const id = this.nextId++;
     const answer = new Promise<string>((resolve) => this.pending.set(id, resolve));
     this.proc.send({ type: 'offer', id, sdp: pc.localDescription!.sdp, mode, token, bytes } satisfies ToChild);
@@ -221,7 +230,8 @@ export async function run(): Promise<FilesBenchResult> {
     : [
         { name: 'raw', runs: [], best: 0 },
         { name: 'pipelined', runs: [], best: 0 },
-        { name: 'pipelined-1conn', connections: 1, window: 16, runs: [], best: 0 },
+        { name: 'pipelined-1conn', connections: 1, window: 4, runs: [], best: 0 },
+        { name: 'pipelined-deep', connections: 1, window: 16, runs: [], best: 0 },
         { name: 'stop-and-wait', connections: 1, window: 1, runs: [], best: 0 },
       ];
   try {

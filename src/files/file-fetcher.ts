@@ -20,9 +20,17 @@ export interface FetchOptions {
   info: FileInfo;
   /** Folder the file is saved in (created if missing). */
   targetDir: string;
-  /** Parallel token connections, fewer for small files. @defaultValue `2` */
+  /**
+   * Parallel token connections, fewer for small files. More than one keeps a transfer going while a
+   * dropped connection is replaced; on werift they add CPU cost rather than speed.
+   * @defaultValue `2`
+   */
   connections?: number;
-  /** Chunk requests in flight per connection; `1` is the web client's stop-and-wait. @defaultValue `16` */
+  /**
+   * Chunk requests in flight per connection; `1` is the web client's stop-and-wait. About 4 chunks
+   * (240 KB) keep the sender's 256 KiB buffer busy; deeper queues made werift slower under CPU load.
+   * @defaultValue `4`
+   */
   window?: number;
   /**
    * The sender's chunk size when known. @defaultValue learned from the first received chunk that
@@ -114,13 +122,14 @@ export class FileFetch {
   private partPath?: string;
   private ticker?: NodeJS.Timeout;
   private finished = false;
+  private completing = false;
   private resolveDone!: (r: FetchResult) => void;
   private rejectDone!: (e: FileFetchError) => void;
 
   constructor(private readonly options: FetchOptions) {
     this.logger = (options.logger ?? silentLogger).child({ token: String(options.info?.id).slice(0, 12) });
     this.connectionsWanted = Math.max(1, Math.floor(options.connections ?? 2));
-    this.window = Math.max(1, Math.floor(options.window ?? 16));
+    this.window = Math.max(1, Math.floor(options.window ?? 4));
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.openTimeoutMs = options.openTimeoutMs ?? 30_000;
     this.maxRetries = Math.min(255, options.maxRetries ?? 5);
@@ -427,6 +436,8 @@ export class FileFetch {
   // ---- end ----
 
   private async complete(): Promise<void> {
+    if (this.completing) return;
+    this.completing = true;
     this.stopNetwork();
     try {
       while (this.writes.size > 0) await Promise.all([...this.writes]);

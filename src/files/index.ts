@@ -16,3 +16,4 @@ export * from './serving-connection.js';
 export * from './file-server.js';
 export * from './file-fetcher.js';
 export * from './fetch-policy.js';
+export * from './werift-tuning.js';
