@@ -1,24 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it, expectTypeOf } from 'vitest';
+import { describe, expect, it, expectTypeOf } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { toArray, firstValueFrom } from 'rxjs';
 import { ChannelError, ChannelRequestError, entersState, ofType, type ChannelState } from '../../src/channel/index.js';
 import { frames, type Received } from '../../src/protocol/index.js';
-import { startFakeServer, type FakeServer } from './fake-server.js';
-import { channel, closeAll, next, pairInRoom } from './helpers.js';
+import { startFakeServer } from './fake-server.js';
+import { channel, next, pairInRoom, useFakeServer } from './helpers.js';
 
-let server: FakeServer;
-beforeEach(async () => {
-  server = await startFakeServer();
-});
-afterEach(async () => {
-  await closeAll();
-  await server.close();
-});
+const fake = useFakeServer();
 
 describe('Channel: connect and requests', () => {
   it('connects and resolves with the pushed Self', async () => {
-    const c = channel(server.url);
+    const c = channel(fake.current.url);
     const states: ChannelState['status'][] = [];
     c.state$.subscribe((s) => states.push(s.status));
     const self = await c.connect();
@@ -32,16 +25,16 @@ describe('Channel: connect and requests', () => {
   });
 
   it('connect() is idempotent', async () => {
-    const c = channel(server.url);
+    const c = channel(fake.current.url);
     const a = c.connect();
     expect(c.connect()).toBe(a);
     await a;
-    expect(server.sessions.size).toBe(1);
+    expect(fake.current.sessions.size).toBe(1);
   });
 
   it('hello → Welcome and state joined; others see Joined with the same id', async () => {
-    const a = channel(server.url);
-    const b = channel(server.url);
+    const a = channel(fake.current.url);
+    const b = channel(fake.current.url);
     await Promise.all([a.connect(), b.connect()]);
     await a.hello({ room: 'r1' });
     const joined = next(a.documents$.pipe(ofType('Joined')));
@@ -50,15 +43,15 @@ describe('Channel: connect and requests', () => {
     expect(welcome.Users.map((u) => u.Id).sort()).toEqual([a.id, b.id].sort());
     expect(b.state).toMatchObject({ status: 'joined', room: { Name: 'r1' } });
     expect((await joined).doc).toMatchObject({ Id: b.id, Ua: 'test-ua' });
-    const hello = server.received.find((r) => r.id === b.id && r.type === 'Hello');
+    const hello = fake.current.received.find((r) => r.id === b.id && r.type === 'Hello');
     expect(hello?.doc).toMatchObject({ Name: 'r1', Type: '', Version: 'fake.1' });
     expect(hello?.doc.Credentials).toBeUndefined();
     expect(hello?.iid).toBeTruthy();
   });
 
   it('PIN errors reject with typed ChannelRequestError codes', async () => {
-    server.setPin('locked', '1234');
-    const c = channel(server.url);
+    fake.current.setPin('locked', '1234');
+    const c = channel(fake.current.url);
     await c.connect();
     const noPin = await c.hello({ room: 'locked' }).catch((e: unknown) => e);
     expect(noPin).toBeInstanceOf(ChannelRequestError);
@@ -68,38 +61,38 @@ describe('Channel: connect and requests', () => {
     expect((wrong as Error).message).toMatch(/PIN is wrong/);
     const welcome = await c.hello({ room: 'locked', pin: '1234' });
     expect(welcome.Room.Name).toBe('locked');
-    expect(server.received.filter((r) => r.type === 'Hello').at(-1)?.doc.Credentials).toEqual({ PIN: '1234' });
+    expect(fake.current.received.filter((r) => r.type === 'Hello').at(-1)?.doc.Credentials).toEqual({ PIN: '1234' });
   });
 
   it('a failed Hello leaves no room and is not retried on reconnect', async () => {
-    server.setPin('locked', '1234');
-    const c = channel(server.url, { reconnect: { delay: () => 10 } });
+    fake.current.setPin('locked', '1234');
+    const c = channel(fake.current.url, { reconnect: { delay: () => 10 } });
     await c.connect();
     await c.hello({ room: 'first' });
     await expect(c.hello({ room: 'locked', pin: 'bad' })).rejects.toMatchObject({ code: 'invalid_credentials' });
     expect(c.state.status).toBe('connected');
-    server.drop(c.id!);
+    fake.current.drop(c.id!);
     await entersState(c, 'reconnecting', 15_000);
     await entersState(c, 'connected', 15_000);
     await c.request(frames.self()); // a round trip on the new socket
-    const hellos = server.received.filter((r) => r.id === c.id && r.type === 'Hello');
+    const hellos = fake.current.received.filter((r) => r.id === c.id && r.type === 'Hello');
     expect(hellos.map((h) => h.doc.Name)).toEqual(['first', 'locked']);
   });
 
   it('retries once without the PIN on authorization_not_required', async () => {
-    const a = channel(server.url);
+    const a = channel(fake.current.url);
     await a.connect();
     await a.hello({ room: 'open' });
-    const c = channel(server.url);
+    const c = channel(fake.current.url);
     await c.connect();
     const welcome = await c.hello({ room: 'open', pin: '1111' });
     expect(welcome.Room.Name).toBe('open');
-    const hellos = server.received.filter((r) => r.id === c.id && r.type === 'Hello');
+    const hellos = fake.current.received.filter((r) => r.id === c.id && r.type === 'Hello');
     expect(hellos.map((h) => h.doc.Credentials)).toEqual([{ PIN: '1111' }, undefined]);
   });
 
   it('request() adds a unique Iid and resolves with the reply carrying it', async () => {
-    const c = channel(server.url);
+    const c = channel(fake.current.url);
     await c.connect();
     const notInRoom = await c.request(frames.users()).catch((e: unknown) => e);
     expect(notInRoom).toMatchObject({ code: 'not_in_room' });
@@ -108,12 +101,12 @@ describe('Channel: connect and requests', () => {
     expect(u1.kind).toBe('Users');
     expect(u2.kind).toBe('Self');
     expect(u1.iid).not.toBe(u2.iid);
-    const iids = server.received.filter((r) => r.iid).map((r) => r.iid);
+    const iids = fake.current.received.filter((r) => r.iid).map((r) => r.iid);
     expect(new Set(iids).size).toBe(iids.length);
   });
 
   it('request() times out with ChannelError timeout when nothing answers', async () => {
-    const c = channel(server.url);
+    const c = channel(fake.current.url);
     await c.connect();
     const error = await c.request(frames.chat('nobody', { Message: 'x' }) as never, { timeoutMs: 50 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChannelError);
@@ -121,7 +114,7 @@ describe('Channel: connect and requests', () => {
   });
 
   it('ofType narrows documents', async () => {
-    const [a, b] = await pairInRoom(server.url, 'chat');
+    const [a, b] = await pairInRoom(fake.current.url, 'chat');
     const chat$ = a.documents$.pipe(ofType('Chat'));
     expectTypeOf(chat$).toEqualTypeOf<import('rxjs').Observable<Received<'Chat'>>>();
     const mixed$ = a.documents$.pipe(ofType('Offer', 'Answer'));
@@ -134,34 +127,34 @@ describe('Channel: connect and requests', () => {
   });
 
   it('sends Alive when idle and measures the round trip', async () => {
-    const c = channel(server.url, { aliveIdleMs: 40, deadAfterMs: 5000 });
+    const c = channel(fake.current.url, { aliveIdleMs: 40, deadAfterMs: 5000 });
     await c.connect();
     const rtt = await next(c.rtt$);
     expect(rtt).toBeGreaterThanOrEqual(0);
-    const alive = server.received.find((r) => r.type === 'Alive');
+    const alive = fake.current.received.find((r) => r.type === 'Alive');
     expect(alive?.doc).toMatchObject({ Type: 'Alive' });
     expect(typeof alive?.doc.Alive).toBe('number');
   });
 
   it('setStatus sends Status; others see it', async () => {
-    const [a, b] = await pairInRoom(server.url, 's');
+    const [a, b] = await pairInRoom(fake.current.url, 's');
     const status = next(a.documents$.pipe(ofType('Status')));
     b.setStatus({ displayName: 'Bob', buddyPicture: null, message: null });
     expect((await status).doc).toMatchObject({ Id: b.id, Status: { displayName: 'Bob' } });
   });
 
   it('leave() sends Leave, forgets the room and returns to connected', async () => {
-    const c = channel(server.url);
+    const c = channel(fake.current.url);
     await c.connect();
     await c.hello({ room: 'x' });
     c.leave();
     expect(c.state.status).toBe('connected');
     await c.request(frames.users()).catch(() => undefined); // a round trip: Leave has been processed
-    expect(server.received.filter((r) => r.id === c.id).map((r) => r.type)).toContain('Leave');
+    expect(fake.current.received.filter((r) => r.id === c.id).map((r) => r.type)).toContain('Leave');
   });
 
   it('a throwing subscriber does not stop the stream for others', async () => {
-    const [a, b] = await pairInRoom(server.url, 't');
+    const [a, b] = await pairInRoom(fake.current.url, 't');
     a.documents$.pipe(ofType('Chat')).subscribe(() => {
       throw new Error('subscriber bug');
     });
@@ -175,7 +168,7 @@ describe('Channel: connect and requests', () => {
   });
 
   it('close() is idempotent, completes every observable and rejects later use', async () => {
-    const c = channel(server.url);
+    const c = channel(fake.current.url);
     await c.connect();
     const docs = firstValueFrom(c.documents$.pipe(toArray()));
     const states = firstValueFrom(c.state$.pipe(toArray()));
@@ -194,7 +187,7 @@ describe('Channel: connect and requests', () => {
   });
 
   it('entersState resolves at once, times out, and honours an AbortSignal', async () => {
-    const c = channel(server.url);
+    const c = channel(fake.current.url);
     await c.connect();
     await expect(entersState(c, 'connected', 100)).resolves.toBe(c);
     await expect(entersState(c, 'joined', 20)).rejects.toMatchObject({ code: 'timeout' });
@@ -205,13 +198,13 @@ describe('Channel: connect and requests', () => {
   });
 
   it('derives iceServers from Self Turn/Stun and refreshes Self at 90% of ttl', async () => {
-    await server.close();
-    server = await startFakeServer({ turnTtl: 0.05 });
-    const c = channel(server.url);
+    await fake.current.close();
+    fake.current = await startFakeServer({ turnTtl: 0.05 });
+    const c = channel(fake.current.url);
     await c.connect();
     expect(c.iceServers()).toEqual([{ urls: ['turn:127.0.0.1:3478'], username: 'u', credential: 'p' }]);
     await next(c.documents$.pipe(ofType('Self')), (s) => s.iid !== undefined);
-    expect(server.received.some((r) => r.type === 'Self')).toBe(true);
+    expect(fake.current.received.some((r) => r.type === 'Self')).toBe(true);
   });
 });
 

@@ -1,5 +1,7 @@
 import { firstValueFrom, filter, throwError, timeout, type Observable } from 'rxjs';
+import { afterEach, beforeEach } from 'vitest';
 import { Channel, type ChannelOptions } from '../../src/channel/index.js';
+import { startFakeServer, type FakeServer } from './fake-server.js';
 
 /** Channels created by a test, closed in afterEach. */
 export const openChannels = new Set<Channel>();
@@ -29,4 +31,17 @@ export async function pairInRoom(url: string, room: string, options: { a?: Parti
   await a.hello({ room });
   await b.hello({ room });
   return [a, b];
+}
+
+/** A fresh scripted server per test (closed with the test's channels); read `.current` inside tests. */
+export function useFakeServer(options?: Parameters<typeof startFakeServer>[0]): { current: FakeServer } {
+  const holder = {} as { current: FakeServer };
+  beforeEach(async () => {
+    holder.current = await startFakeServer(options);
+  });
+  afterEach(async () => {
+    await closeAll();
+    await holder.current.close();
+  });
+  return holder;
 }

@@ -1,26 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { ChannelError, entersState, linearBackoff, ofType } from '../../src/channel/index.js';
 import { frames } from '../../src/protocol/index.js';
-import { startFakeServer, type FakeServer } from './fake-server.js';
-import { channel, closeAll, next } from './helpers.js';
+import { channel, next, useFakeServer } from './helpers.js';
 
-let server: FakeServer;
-beforeEach(async () => {
-  server = await startFakeServer();
-});
-afterEach(async () => {
-  await closeAll();
-  await server.close();
-});
+const fake = useFakeServer();
 
 const slowRetry = (ms: number) => ({ delay: () => ms });
 
 describe('Channel: reconnect', () => {
   it('comes back with the same session in the same room, re-sends Status, delivers what was queued', async () => {
-    const a = channel(server.url, { reconnect: slowRetry(100) });
-    const b = channel(server.url);
+    const a = channel(fake.current.url, { reconnect: slowRetry(100) });
+    const b = channel(fake.current.url);
     await Promise.all([a.connect(), b.connect()]);
     a.setStatus({ displayName: 'Alice', buddyPicture: null, message: null });
     await a.hello({ room: 'r' });
@@ -29,7 +21,7 @@ describe('Channel: reconnect', () => {
 
     const left = next(b.documents$.pipe(ofType('Left')), undefined, 'Left');
     const reconnecting = entersState(a, 'reconnecting', 15_000);
-    server.drop(a.id!);
+    fake.current.drop(a.id!);
     await reconnecting;
     expect(a.state).toMatchObject({ status: 'reconnecting', attempt: 1, delayMs: 100 });
     expect((await left).doc).toMatchObject({ Id: idBefore, Status: 'hard' });
@@ -49,7 +41,7 @@ describe('Channel: reconnect', () => {
     expect(chats).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
 
     // Order on the new socket: Hello, Status, then the queue (PROTOCOL-NOTES §2.7).
-    const after = server.received.filter((r) => r.id === idBefore).map((r) => r.type);
+    const after = fake.current.received.filter((r) => r.id === idBefore).map((r) => r.type);
     const lastHello = after.lastIndexOf('Hello');
     expect(after.slice(lastHello, lastHello + 3)).toEqual(['Hello', 'Status', 'Chat']);
   });
@@ -75,9 +67,9 @@ describe('Channel: reconnect', () => {
   });
 
   it('throws queue_full when the offline queue is full, closed after close()', async () => {
-    const c = channel(server.url, { maxQueue: 3, reconnect: slowRetry(60_000) });
+    const c = channel(fake.current.url, { maxQueue: 3, reconnect: slowRetry(60_000) });
     await c.connect();
-    server.drop(c.id!);
+    fake.current.drop(c.id!);
     await entersState(c, 'reconnecting', 15_000);
     for (let i = 0; i < 3; i++) c.send(frames.chat('', { Message: String(i) }));
     let error: unknown;
@@ -95,10 +87,10 @@ describe('Channel: reconnect', () => {
   });
 
   it('hello() while reconnecting resolves with the rejoin Welcome', async () => {
-    const c = channel(server.url, { reconnect: slowRetry(50) });
+    const c = channel(fake.current.url, { reconnect: slowRetry(50) });
     await c.connect();
     await c.hello({ room: 'one' });
-    server.drop(c.id!);
+    fake.current.drop(c.id!);
     await entersState(c, 'reconnecting', 15_000);
     const welcome = await c.hello({ room: 'two' });
     expect(welcome.Room.Name).toBe('two');
