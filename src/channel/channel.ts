@@ -309,7 +309,10 @@ export class Channel {
     const delayMs = this.policy.delay(this.attempt);
     if (delayMs === undefined) {
       const error = new ChannelError('connect_failed', `giving up after ${this.attempt - 1} reconnect attempts: ${reason}`);
-      this.connecting?.waiter.reject(error);
+      if (this.connecting && !this.connecting.settled) {
+        this.connecting.settled = true;
+        this.connecting.waiter.reject(error);
+      }
       void this.shutdown(error.message);
       return;
     }
@@ -510,7 +513,10 @@ export class Channel {
       this.queue = [];
       this.requests.failAll(() => this.closedError());
       for (const w of this.joinWaiters.splice(0)) w.reject(this.closedError());
-      if (this.connecting && !this.connecting.settled) this.connecting.waiter.reject(this.closedError());
+      if (this.connecting && !this.connecting.settled) {
+        this.connecting.settled = true;
+        this.connecting.waiter.reject(this.closedError());
+      }
       const socket = this.socket;
       this.socket = undefined;
       if (socket) await closeSocket(socket);
