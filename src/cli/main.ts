@@ -2,6 +2,7 @@ import { runCommand, runHelp } from './commands/run.js';
 import { serverCommand, serverHelp } from './commands/server.js';
 import { doctorCommand, doctorHelp } from './commands/doctor.js';
 import { demoCommand, demoHelp } from './commands/demo.js';
+import { mixCommand, mixHelp } from './commands/mix.js';
 import { UsageError } from './args.js';
 
 const help = `spreed-bot — headless conference bots for Spreed WebRTC
@@ -24,6 +25,7 @@ const commands: Record<string, { run: Handler; help: string }> = {
   server: { run: serverCommand, help: serverHelp },
   doctor: { run: doctorCommand, help: doctorHelp },
   demo: { run: demoCommand, help: demoHelp },
+  mix: { run: mixCommand, help: mixHelp },
 };
 
 /** Runs the CLI with argv (without node and script). Returns the exit code. */

@@ -1,5 +1,6 @@
 import { filter } from 'rxjs';
-import { CallManager, answerPolicy, type AnswerPolicy, type CallManagerOptions } from '../../peer/index.js';
+import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
+import { CallManager, answerPolicy, type AnswerPolicy, type Call, type CallManagerOptions, type TokenConnection } from '../../peer/index.js';
 import type { Received } from '../../protocol/index.js';
 import type { Plugin, PluginContext } from '../plugin.js';
 
@@ -8,6 +9,21 @@ declare module '../services.js' {
     /** The bot's calls, conferences and token connections (set up by the calls-related plugins). */
     calls: CallManager;
   }
+}
+
+/** What plugins add to the shared call manager after it was created. */
+export interface CallsExtras {
+  /** Run for every new peer connection (e.g. the recorder's bandwidth feedback). */
+  readonly peerConnectionHooks: Set<(pc: RTCPeerConnection, owner: Call | TokenConnection) => void>;
+  /** Audio track sent into calls that have none configured (e.g. the recorder's spoken notice). */
+  audioTrack?: MediaStreamTrack;
+}
+
+const extrasByManager = new WeakMap<CallManager, CallsExtras>();
+
+/** The extras of the bot's call manager (creating the manager if needed). */
+export function callsExtras(ctx: PluginContext<unknown>): CallsExtras {
+  return extrasByManager.get(ensureCalls(ctx))!;
 }
 
 /** Options of the calls service (see {@link CallManagerOptions}). */
@@ -22,7 +38,28 @@ export type CallsOptions = Omit<CallManagerOptions, 'signaling' | 'logger'>;
 export function ensureCalls(ctx: PluginContext<unknown>, options: CallsOptions = {}): CallManager {
   const existing = ctx.services.get('calls');
   if (existing) return existing;
-  const manager = new CallManager({ ...options, signaling: ctx.signaling, logger: ctx.logger.child({ layer: 'peer' }) });
+  const extras: CallsExtras = { peerConnectionHooks: new Set() };
+  const configured = options.media?.audioTrack;
+  const manager = new CallManager({
+    ...options,
+    media: {
+      ...options.media,
+      audioTrack: (peerId) => (typeof configured === 'function' ? configured(peerId) : configured) ?? extras.audioTrack,
+    },
+    onPeerConnection: (pc, owner) => {
+      options.onPeerConnection?.(pc, owner);
+      for (const hook of extras.peerConnectionHooks) {
+        try {
+          hook(pc, owner);
+        } catch (error) {
+          ctx.logger.warn({ err: error }, 'peer connection hook failed');
+        }
+      }
+    },
+    signaling: ctx.signaling,
+    logger: ctx.logger.child({ layer: 'peer' }),
+  });
+  extrasByManager.set(manager, extras);
   ctx.services.provide('calls', manager);
   const sub = manager.documents$
     .pipe(filter((r): r is Received<'Chat'> => r.kind === 'Chat'))

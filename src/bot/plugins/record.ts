@@ -1,8 +1,9 @@
 import { BehaviorSubject, Subject, Subscription, filter, type Observable } from 'rxjs';
-import { MeetingRecorder, type MeetingRecording, type RecorderStats } from '../../media/index.js';
+import { MediaStreamTrack } from 'werift';
+import { MeetingRecorder, playFile, startBandwidthFeedback, type MeetingRecording, type Playback, type RecorderStats } from '../../media/index.js';
 import type { Call, CallManager, RemoteTrack } from '../../peer/index.js';
 import type { Plugin, PluginContext } from '../plugin.js';
-import { ensureCalls } from './calls.js';
+import { callsExtras, ensureCalls } from './calls.js';
 
 declare module '../services.js' {
   interface Services {
@@ -36,6 +37,16 @@ export interface RecordOptions {
   stopWhenSilentMs?: number;
   /** Chat message sent to the room when a recording starts (a notice to participants). @defaultValue none */
   notice?: string;
+  /**
+   * Audio file (anything ffmpeg reads) played into every call when a recording starts, e.g. a
+   * spoken "this meeting is being recorded". @defaultValue none
+   */
+  noticeAudio?: string;
+  /**
+   * Bitrate the bot tells senders its link can take (REMB), so browsers send full quality instead
+   * of their ~300 kbps start rate. `0` disables the feedback. @defaultValue `4_000_000`
+   */
+  maxBitrate?: number;
   /** Register the `!record start|stop|status` chat command. @defaultValue `true` */
   command?: boolean;
 }
@@ -90,6 +101,8 @@ class RecordSession implements RecorderControl {
   #lastPackets = 0;
   #lastMediaAt = Date.now();
   #stopping = false;
+  #noticeTrack?: MediaStreamTrack;
+  #notice?: Playback;
   readonly state$ = this.#state.asObservable();
   readonly finalized$ = this.#finalized.asObservable();
 
@@ -100,6 +113,17 @@ class RecordSession implements RecorderControl {
     this.#calls = calls;
     ctx.services.provide('recorder', this);
     this.teardown.add(() => ctx.services.remove('recorder'));
+    const extras = callsExtras(ctx);
+    const maxBitrate = options.maxBitrate ?? 4_000_000;
+    if (maxBitrate > 0) {
+      const hook = (pc: Parameters<typeof startBandwidthFeedback>[0]) => void startBandwidthFeedback(pc, { maxBitrate, logger: ctx.logger });
+      extras.peerConnectionHooks.add(hook);
+      this.teardown.add(() => extras.peerConnectionHooks.delete(hook));
+    }
+    if (options.noticeAudio && !extras.audioTrack) {
+      this.#noticeTrack = extras.audioTrack = new MediaStreamTrack({ kind: 'audio' });
+      this.teardown.add(() => this.#notice?.stop());
+    }
     const autoStart = options.autoStart ?? 'call';
 
     for (const call of calls.calls.values()) this.#watchCall(call);
@@ -184,6 +208,10 @@ class RecordSession implements RecorderControl {
       this.#state.next({ status: 'recording', dir: recorder.dir, startedAt: Date.now() });
       ctx.logger.info({ dir: recorder.dir }, 'recording started');
       if (this.#options.notice) ctx.chat.send(this.#options.notice);
+      if (this.#options.noticeAudio && this.#noticeTrack) {
+        this.#notice?.stop();
+        this.#notice = await playFile(this.#options.noticeAudio, this.#noticeTrack, { logger: ctx.logger });
+      }
       return recorder.dir;
     })().finally(() => {
       this.#starting = undefined;
