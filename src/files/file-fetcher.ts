@@ -203,7 +203,7 @@ export class FileFetch {
   private async openConnection(): Promise<void> {
     this.opening++;
     let channel: ChunkChannel;
-    const opening = this.options.connector.open(this.options.peerId, this.info.id, this.abort.signal);
+    const opening = Promise.resolve().then(() => this.options.connector.open(this.options.peerId, this.info.id, this.abort.signal));
     try {
       channel = await withTimeout(opening, this.openTimeoutMs, `opening a token connection took longer than ${this.openTimeoutMs} ms`);
     } catch (err) {
