@@ -42,6 +42,8 @@ export interface PageCall {
   dc: string | null;
   remoteTracks: string[];
   remoteTalking?: boolean;
+  /** Screen share token announced by the peer on the call channel. */
+  screenshare?: string;
   byeSent?: string;
   byeReceived?: string;
 }
@@ -157,6 +159,9 @@ export interface PageApi {
   tokenClose(key: string): void;
   shareFile(name: string, base64: string, opts?: { type?: string; to?: string; via?: 'server' }): PageFileInfo;
   shareRandomFile(name: string, size: number, opts?: { type?: string; to?: string; via?: 'server' }): { info: PageFileInfo; sha256: string };
+  /** Starts a WC-style screen share (the fake camera as "screen"); returns the token. */
+  startScreenshare(): string;
+  stopScreenshare(): void;
   fileStats(token: string): { served: number[]; corrupted: number[]; connections: number; byes: number } | null;
   corruptNextChunk(n?: number): void;
   download(fromId: string, info: PageFileInfo, opts?: { connections?: number; returnBytes?: boolean; timeoutMs?: number }): DownloadResult;

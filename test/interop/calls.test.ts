@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { firstValueFrom, filter, take, toArray, timeout } from 'rxjs';
 import { startServer, type ChannelingServer } from '../../src/server/index.js';
 import { answerPolicy, type Call, type RemoteTrack } from '../../src/peer/index.js';
+import type { Received } from '../../src/protocol/index.js';
 import { noChromium } from '../helpers/env.js';
 import { useBrowser } from '../helpers/browser.js';
 import { channelText, startBot, type TestBot } from './bot.js';
@@ -274,5 +275,35 @@ describe.skipIf(noChromium).sequential('interop: 1:1 calls between Chromium and 
     expect(docs[0]).toMatchObject({ from: bot.id, id: conf });
     expect([...docs[0]!.list].sort()).toEqual([a.id, b.id, bot.id].sort());
     expect((await a.t.state()).conferenceId).toBe(conf);
+  });
+
+  it('the bot views a screen share the page announces on the call channel', async () => {
+    const r = room();
+    const bot = await newBot(r, { answer: () => 'accept' });
+    const page = await browser().openPage(server.url, { name: 'Sharer' });
+    await page.t.join(r);
+    const incoming = firstValueFrom(bot.calls.calls$.pipe(take(1)));
+    await page.t.call(bot.id);
+    const call = await incoming;
+    await call.waitFor('connected', 20_000);
+    await expect.poll(async () => (await page.t.state()).calls[0]?.dc, { timeout: 10_000 }).toBe('open');
+    const announced = firstValueFrom(call.documents$.pipe(filter((d): d is Received<'Screenshare'> => d.kind === 'Screenshare'), timeout(5000)));
+    const token = await page.t.startScreenshare();
+    expect(token).toBe(`screenshare_${page.id}_0`);
+    const doc = (await announced).doc;
+    expect(doc).toMatchObject({ Id: page.id, Type: 'Screenshare', Screenshare: { id: token } });
+    // The viewer offers receive-only video on a token connection with that token.
+    const viewer = await bot.calls.connectToken(page.id, token, { video: 'recvonly', timeoutMs: 15_000 });
+    const track = await firstValueFrom(viewer.tracks$.pipe(timeout(10_000)));
+    expect(track.kind).toBe('video');
+    expect(track.codec.mimeType.toLowerCase()).toBe('video/vp8');
+    let packets = 0;
+    track.rtp$.subscribe(() => packets++);
+    await expect.poll(() => packets, { timeout: 10_000 }).toBeGreaterThan(20);
+    // The sharer stops: bye on the token channel, then close; the bot's viewer connection ends.
+    const closed = viewer.whenClosed();
+    await page.t.stopScreenshare();
+    await closed;
+    expect(call.state.status).toBe('connected');
   });
 });
