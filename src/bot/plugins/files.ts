@@ -4,6 +4,7 @@ import {
   FileServer,
   SharedFiles,
   decideFetch,
+  enlargeWeriftSocketBuffers,
   fetchFile,
   fromWeriftDataChannel,
   type ChunkChannel,
@@ -43,6 +44,8 @@ const FILES_ONLY = { media: { audio: 'none', video: 'none' } } as const;
 function chunkChannelOf(connection: TokenConnection): ChunkChannel {
   const dc = connection.dataChannel;
   if (!dc) throw new Error(`token connection to ${connection.peerId} has no data channel`);
+  // Bulk transfer: bigger UDP socket buffers avoid kernel drops that stall werift's SCTP for ≥ 1 s.
+  enlargeWeriftSocketBuffers(connection.peerConnection);
   return fromWeriftDataChannel(dc, { owner: connection });
 }
 
