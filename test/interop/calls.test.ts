@@ -181,6 +181,20 @@ describe.skipIf(noChromium).sequential('interop: 1:1 calls between Chromium and 
     expect(bye).toMatchObject({ From: bot.id, Data: { Type: 'Bye', To: page.id, Bye: { Reason: 'pickuptimeout' } } });
   });
 
+  it('the page hangs up while still dialing: the bot sees abort', async () => {
+    const r = room();
+    const bot = await newBot(r); // ringOnly: the call keeps ringing
+    const page = await browser().openPage(server.url, { name: 'Impatient' });
+    await page.t.join(r);
+    const incoming = firstValueFrom(bot.calls.calls$.pipe(take(1), timeout(10_000)));
+    await page.t.call(bot.id);
+    const call = await incoming;
+    expect(call.state).toEqual({ status: 'ringing', direction: 'incoming' });
+    await page.t.hangup(bot.id);
+    expect(await call.closed()).toMatchObject({ reason: 'abort', by: 'remote' });
+    expect((await page.t.sent('Bye')).at(-1)).toEqual({ Type: 'Bye', Bye: { To: bot.id, Type: 'Bye', Bye: { Reason: 'abort' } } });
+  });
+
   it('token connections with a data channel, both directions', async () => {
     const r = room();
     const bot = await newBot(r);
