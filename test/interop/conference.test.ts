@@ -84,4 +84,24 @@ describe.skipIf(noChromium).sequential('interop: conference room with the bot an
     await a.t.startTalking(0);
     await b.t.startTalking(0);
   });
+
+  it('a page leaving the Conference room hangs up, a page disconnecting ends its call with the bot', async () => {
+    const room = `conference/interop-leave-${Date.now()}`;
+    bot = await startBot(server.url, room);
+    const a = await browser().openPage(server.url, { name: 'Leaver' });
+    const b = await browser().openPage(server.url, { name: 'Dropper' });
+    await a.t.join(room);
+    await b.t.join(room);
+    await expect.poll(() => [...bot!.calls.calls.values()].filter((c) => c.state.status === 'connected').length, { timeout: 30_000, interval: 500 }).toBe(2);
+    const callA = bot.calls.calls.get(a.id)!;
+    const callB = bot.calls.calls.get(b.id)!;
+    // A switches rooms: like the WC it hangs up every call with a plain Bye.
+    await a.t.join(`elsewhere-${Date.now()}`);
+    expect(await callA.closed()).toMatchObject({ reason: 'hangup', by: 'remote' });
+    expect(callB.state.status).toBe('connected');
+    // B's browser tab goes away without a Bye: the server's hard Left ends the bot's call.
+    await b.context.close();
+    expect(await callB.closed()).toMatchObject({ reason: 'left', by: 'remote' });
+    expect(bot.calls.calls.size).toBe(0);
+  });
 });
