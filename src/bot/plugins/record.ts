@@ -87,6 +87,13 @@ export function record(options: RecordOptions = {}): Plugin {
   };
 }
 
+const NAME_WAIT_MS = 3000;
+
+function hasName(status: unknown): boolean {
+  const name = (status as { displayName?: unknown } | null | undefined)?.displayName;
+  return typeof name === 'string' && name.trim() !== '';
+}
+
 class RecordSession implements RecorderControl {
   readonly teardown = new Subscription();
   readonly #ctx: PluginContext<unknown>;
@@ -132,7 +139,13 @@ class RecordSession implements RecorderControl {
       calls.tracks$.subscribe((track) => {
         this.#tracks.add(track);
         track.rtp$.subscribe({ complete: () => this.#tracks.delete(track), error: () => this.#tracks.delete(track) });
-        this.#recorder?.addSource(track);
+        this.#addWhenNamed(track);
+      }),
+    );
+    // Names can change while recording (sidecar and later segments use the new one).
+    this.teardown.add(
+      ctx.users$.subscribe((users) => {
+        for (const [id, p] of users) if (hasName(p.status)) this.#recorder?.setName(id, p.displayName);
       }),
     );
     this.teardown.add(
@@ -203,7 +216,7 @@ class RecordSession implements RecorderControl {
         this.#finalized.next(result);
       });
       for (const [id, p] of ctx.users) recorder.join(id, p.displayName);
-      for (const track of this.#tracks) recorder.addSource(track);
+      for (const track of this.#tracks) this.#addWhenNamed(track);
       this.#lastMediaAt = Date.now();
       this.#state.next({ status: 'recording', dir: recorder.dir, startedAt: Date.now() });
       ctx.logger.info({ dir: recorder.dir }, 'recording started');
@@ -225,6 +238,33 @@ class RecordSession implements RecorderControl {
     if (!recorder) return undefined;
     this.#state.next({ status: 'stopping', dir: recorder.dir });
     return recorder.stop();
+  }
+
+  /**
+   * Files are named after the participant: a web client sends its Status (display name) about a
+   * second after connecting, often after its call is up, so a track waits up to `NAME_WAIT_MS`
+   * for the name before its file is opened.
+   */
+  #addWhenNamed(track: RemoteTrack): void {
+    const ready = () => {
+      const recorder = this.#recorder;
+      if (!recorder || !this.#tracks.has(track)) return;
+      recorder.setName(track.participantId, this.#ctx.displayName(track.participantId));
+      recorder.addSource(track);
+    };
+    if (!this.#recorder) return;
+    if (hasName(this.#ctx.users.get(track.participantId)?.status)) return ready();
+    const timer = setTimeout(() => {
+      sub.unsubscribe();
+      ready();
+    }, NAME_WAIT_MS);
+    const sub = this.#ctx.users$.subscribe((users) => {
+      if (!hasName(users.get(track.participantId)?.status)) return;
+      clearTimeout(timer);
+      queueMicrotask(() => sub.unsubscribe());
+      ready();
+    });
+    this.teardown.add(() => clearTimeout(timer));
   }
 
   #watchCall(call: Call): void {
