@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Subject, type Observable } from 'rxjs';
+import { Subject, defaultIfEmpty, firstValueFrom, map, of, take, timeout, type Observable } from 'rxjs';
 import type { MediaError } from './errors.js';
 import type { FfmpegInfo } from './ffmpeg.js';
 import type { ReorderBufferOptions } from './jitter-buffer.js';
@@ -28,6 +28,12 @@ export interface ParticipantRecorderOptions {
   reorder?: ReorderBufferOptions;
   /** PLI retry while waiting for a keyframe. @defaultValue 2000 */
   keyframeRetryMs?: number;
+  /**
+   * How long a new segment waits for a video track's first packet. ffmpeg cannot start a file
+   * with a video stream that never sends (no size), so silent video tracks are left out and join
+   * with a new segment once they send. @defaultValue 3000
+   */
+  videoWaitMs?: number;
 }
 
 /** Lifecycle of a {@link ParticipantRecorder}. */
@@ -107,7 +113,8 @@ export class ParticipantRecorder {
       if (this.state_ === 'stopped') return undefined;
       await this.current?.stop();
       this.current = undefined;
-      this.sources = sources.filter((s) => !this.options.audioOnly || s.kind === 'audio');
+      const wanted = sources.filter((s) => !this.options.audioOnly || s.kind === 'audio');
+      this.sources = await this.withoutSilentVideo(wanted);
       if (this.sources.length === 0) return undefined;
       const index = this.segmentList.length + 1;
       try {
@@ -181,6 +188,28 @@ export class ParticipantRecorder {
     this.current?.kill();
     this.current = undefined;
     this.state_ = 'stopped';
+  }
+
+  /** Drops video sources that send nothing within `videoWaitMs`; they rejoin on their first packet. */
+  private async withoutSilentVideo(sources: RemoteTrackSource[]): Promise<RemoteTrackSource[]> {
+    const waitMs = this.options.videoWaitMs ?? 3000;
+    const ready = await Promise.all(
+      sources.map((s) =>
+        s.kind === 'audio'
+          ? true
+          : firstValueFrom(s.rtp$.pipe(map(() => true), timeout({ first: waitMs, with: () => of(false) }), defaultIfEmpty(false))).catch(() => false),
+      ),
+    );
+    const silent = sources.filter((_, i) => !ready[i]);
+    for (const source of silent) {
+      this.logger.warn({ ssrc: source.ssrc }, 'video track sends nothing yet; recording without it until it does');
+      source.rtp$.pipe(take(1)).subscribe(() => {
+        if (this.state_ !== 'stopped' && this.current && !this.sources.includes(source)) void this.addSource(source);
+      });
+    }
+    const kept = sources.filter((_, i) => ready[i]);
+    // Video alone that never sends: keep it anyway so the failure is reported, not silently skipped.
+    return kept.length > 0 ? kept : sources;
   }
 
   private fail(err: MediaError): void {

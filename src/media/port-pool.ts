@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { MediaError } from './errors.js';
 
 /** An RTP port (even) and its RTCP port (RTP + 1) on 127.0.0.1. */
@@ -10,9 +10,9 @@ export interface PortPair {
 
 /** Options for {@link UdpPortPool}. */
 export interface UdpPortPoolOptions {
-  /** First port (rounded up to even). @defaultValue 40000 */
+  /** First port (rounded up to even). @defaultValue 20000 (below Linux's ephemeral range, where werift's ICE sockets land) */
   min?: number;
-  /** Last port. @defaultValue 59999 */
+  /** Last port. @defaultValue 29999 */
   max?: number;
 }
 
@@ -39,8 +39,8 @@ export class UdpPortPool {
   private readonly taken = new Set<number>();
 
   constructor(options: UdpPortPoolOptions = {}) {
-    this.min = Math.ceil((options.min ?? 40000) / 2) * 2;
-    this.max = options.max ?? 59999;
+    this.min = Math.ceil((options.min ?? 20000) / 2) * 2;
+    this.max = options.max ?? 29999;
     this.next = this.min;
   }
 
@@ -69,32 +69,45 @@ export class UdpPortPool {
   }
 }
 
-/** Parses `/proc/net/udp`(6) text into the set of bound local ports. Pure. */
-export function parseProcNetUdp(text: string): Set<number> {
-  const ports = new Set<number>();
+/** Parses `/proc/net/udp`(6) text into bound local port → socket inodes. Pure. */
+export function parseProcNetUdp(text: string): Map<number, Set<string>> {
+  const ports = new Map<number, Set<string>>();
   for (const line of text.split('\n').slice(1)) {
-    const local = line.trim().split(/\s+/)[1];
-    const hex = local?.split(':').pop();
-    if (hex) ports.add(parseInt(hex, 16));
+    const cols = line.trim().split(/\s+/);
+    const hex = cols[1]?.split(':').pop();
+    if (!hex) continue;
+    const port = parseInt(hex, 16);
+    if (!ports.has(port)) ports.set(port, new Set());
+    if (cols[9]) ports.get(port)!.add(cols[9]);
   }
   return ports;
 }
 
-async function boundPorts(): Promise<Set<number> | undefined> {
+async function boundPorts(): Promise<Map<number, Set<string>> | undefined> {
   const texts = await Promise.all(['/proc/net/udp', '/proc/net/udp6'].map((p) => readFile(p, 'utf8').catch(() => undefined)));
   if (texts.every((t) => t === undefined)) return undefined;
   return parseProcNetUdp(texts.filter((t): t is string => t !== undefined).join('\n'));
 }
 
+/** Socket inodes a process has open, from `/proc/<pid>/fd`; undefined if unreadable. */
+async function socketInodes(pid: number): Promise<Set<string> | undefined> {
+  const dir = `/proc/${pid}/fd`;
+  const fds = await readdir(dir).catch(() => undefined);
+  if (!fds) return undefined;
+  const links = await Promise.all(fds.map((fd) => readlink(`${dir}/${fd}`).catch(() => '')));
+  return new Set(links.map((l) => /^socket:\[(\d+)\]$/.exec(l)?.[1]).filter((i): i is string => i !== undefined));
+}
+
 /**
- * Resolves when every port in `ports` is bound by some process (ffmpeg), polling `/proc/net/udp`.
+ * Resolves when every port in `ports` is bound, polling `/proc/net/udp`. With `pid`, the sockets
+ * must belong to that process (so a port grabbed by someone else does not count).
  * Where `/proc` is missing it waits `fallbackMs` instead. Rejects with `PORT_NOT_BOUND` after
  * `timeoutMs` or when `abort` fires.
  * @defaultValue timeoutMs 10000, intervalMs 25, fallbackMs 1000
  */
 export async function waitUntilBound(
   ports: readonly number[],
-  options: { timeoutMs?: number; intervalMs?: number; fallbackMs?: number; signal?: AbortSignal } = {},
+  options: { timeoutMs?: number; intervalMs?: number; fallbackMs?: number; signal?: AbortSignal; pid?: number } = {},
 ): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   for (;;) {
@@ -104,7 +117,11 @@ export async function waitUntilBound(
       await new Promise((r) => setTimeout(r, options.fallbackMs ?? 1000));
       return;
     }
-    if (ports.every((p) => bound.has(p))) return;
+    if (ports.every((p) => bound.has(p))) {
+      if (options.pid === undefined) return;
+      const own = await socketInodes(options.pid);
+      if (!own || ports.every((p) => [...bound.get(p)!].some((inode) => own.has(inode)))) return;
+    }
     if (Date.now() > deadline) {
       throw new MediaError('PORT_NOT_BOUND', `ffmpeg did not bind UDP ports ${ports.join(', ')} in time: check its output and that the ports are free`);
     }

@@ -61,7 +61,6 @@ export class RecordingSegment {
   private readonly ports: PortPair[] = [];
   private socket: Socket | undefined;
   private ffmpeg: FfmpegProcess | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<SegmentInfo> | undefined;
   private readonly choice: ContainerChoice;
   private readonly file: string;
@@ -148,13 +147,9 @@ export class RecordingSegment {
     });
     const abort = new AbortController();
     void this.ffmpeg.exited.then(() => abort.abort());
-    await waitUntilBound(this.ports.flatMap((p) => [p.rtp, p.rtcp]), { signal: abort.signal });
+    await waitUntilBound(this.ports.flatMap((p) => [p.rtp, p.rtcp]), { signal: abort.signal, pid: this.ffmpeg.child.pid });
     this.info.startedAt = Date.now(); // media flows from here on
     for (const f of this.forwarders) f.open();
-    this.pollTimer = setInterval(() => {
-      const now = Date.now();
-      for (const f of this.forwarders) f.poll(now);
-    }, 50);
   }
 
   private updateFirstSample(): void {
@@ -215,7 +210,6 @@ export class RecordingSegment {
   private async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    clearInterval(this.pollTimer);
     for (const f of this.forwarders) f.close();
     void this.patcher?.close();
     for (const p of this.ports) this.options.portPool.release(p);

@@ -60,6 +60,7 @@ export class RtpForwarder {
   private firstSsrc: number | undefined;
   private firstSample: FirstSample | undefined;
   private open_ = false;
+  private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Counters for stats. */
   readonly counters = { received: 0, forwarded: 0, bytes: 0, wrongPayloadType: 0, lostBeforeReset: 0, reorderedBeforeReset: 0 };
@@ -111,6 +112,7 @@ export class RtpForwarder {
     if (this.closed) return;
     this.reorder.flush();
     this.closed = true;
+    clearTimeout(this.pollTimer);
     this.keyframes?.close();
     for (const s of this.subscriptions) s.unsubscribe();
   }
@@ -148,6 +150,16 @@ export class RtpForwarder {
     }
     this.inSsrc = header.ssrc;
     this.reorder.push(header.sequenceNumber, rtp, Date.now());
+    // Only a gap needs a timer: it releases held packets once the latency bound passes.
+    if (this.reorder.size > 0) this.schedulePoll();
+  }
+
+  private schedulePoll(): void {
+    this.pollTimer ??= setTimeout(() => {
+      this.pollTimer = undefined;
+      this.poll();
+      if (this.reorder.size > 0 && !this.closed) this.schedulePoll();
+    }, 50);
   }
 
   private forward(rtp: RtpPacket): void {
@@ -196,8 +208,7 @@ export class RtpForwarder {
   }
 
   private send(buf: Buffer, port: number): void {
-    this.options.socket.send(buf, port, '127.0.0.1', (err) => {
-      if (err) this.options.logger.debug({ err, port }, 'udp send to ffmpeg failed');
-    });
+    // Send errors surface on the socket's 'error' event (logged by the segment); no per-packet callback.
+    this.options.socket.send(buf, port, '127.0.0.1');
   }
 }

@@ -86,6 +86,8 @@ describe('/proc/net/udp', () => {
     const text = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
   123: 0100007F:138C 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 0
   124: 00000000:138D 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 0`;
-    expect([...parseProcNetUdp(text)]).toEqual([5004, 5005]);
+    const ports = parseProcNetUdp(text);
+    expect([...ports.keys()]).toEqual([5004, 5005]);
+    expect([...ports.get(5004)!]).toEqual(["1"]);
   });
 });
