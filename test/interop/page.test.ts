@@ -98,4 +98,47 @@ describe.skipIf(noChromium).sequential('fixture page ↔ fixture page through th
     expect(offers).toHaveLength(2);
     for (const o of offers) expect(o.Offer.Offer._conference).toBe(`Conference:${room}`);
   });
+
+  it('the page sends the frame shapes of PROTOCOL-NOTES §13, key order included', async () => {
+    const room = `smoke-shapes-${Date.now()}`;
+    const alice = await browser().openPage(server.url, { name: 'Alice' });
+    const bob = await browser().openPage(server.url, { name: 'Bob' });
+    await alice.t.join(room);
+    await bob.t.join(room);
+    await alice.t.chat('', 'hello room');
+    await bob.t.chat(alice.id, 'private word', 'server');
+    await alice.t.shareFile('shared.bin', Buffer.from('abc').toString('base64'));
+    await alice.t.call(bob.id);
+    await expect.poll(async () => (await bob.t.state()).calls[0]?.state, { timeout: 20_000 }).toBe('connected');
+    await alice.t.hangup(bob.id);
+    await expect.poll(async () => (await alice.t.sent('Status')).length, { timeout: 5000 }).toBe(1);
+    // Idle for > 5 s: one Alive in object form.
+    await expect.poll(async () => (await alice.t.sent('Alive')).length, { timeout: 10_000, interval: 500 }).toBeGreaterThan(0);
+
+    const shape = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(shape) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)])) : typeof v;
+    const keys = (v: unknown): unknown =>
+      v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v).map(([k, x]) => (x && typeof x === 'object' && !Array.isArray(x) ? [k, keys(x)] : k)) : [];
+    const a = async (type: string) => (await alice.t.sent(type)) as Record<string, unknown>[];
+    const b = async (type: string) => (await bob.t.sent(type)) as Record<string, unknown>[];
+    expect(keys((await a('Hello'))[0])).toEqual(['Type', ['Hello', ['Version', 'Ua', 'Name', 'Type']], 'Iid']);
+    expect((await a('Hello'))[0]).toMatchObject({ Iid: '0', Hello: { Type: '', Ua: expect.stringMatching(/^Chrome \d+$/) } });
+    expect((await a('Status'))[0]).toEqual({ Type: 'Status', Status: { Type: 'Status', Status: { displayName: 'Alice', buddyPicture: null, message: null } } });
+    const aliceChats = await a('Chat');
+    const groupChat = aliceChats.find((f) => JSON.stringify(f).includes('hello room'))!;
+    const fileChat = aliceChats.find((f) => JSON.stringify(f).includes('FileInfo'))!;
+    expect(keys(groupChat)).toEqual(['Type', ['Chat', ['To', 'Type', ['Chat', ['Mid', 'Message', 'NoEcho']]]]]);
+    expect(keys(fileChat)).toEqual(['Type', ['Chat', ['To', 'Type', ['Chat', ['Mid', 'Message', ['Status', [['FileInfo', ['id', 'chunks', 'size', 'name', 'type']]]], 'NoEcho']]]]]);
+    const [privateChat] = await b('Chat');
+    expect(shape(privateChat)).toEqual({ Type: 'string', Chat: { To: 'string', Type: 'string', Chat: { Mid: 'string', Message: 'string', NoEcho: 'boolean' } } });
+    // Alice acked Bob's private message: Mid and Message null, the Mid inside Status only.
+    const ack = (await a('Chat')).find((f) => JSON.stringify(f).includes('delivered'))!;
+    expect(keys(ack)).toEqual(['Type', ['Chat', ['To', 'Type', ['Chat', ['Mid', 'Message', ['Status', ['State', 'Mid']], 'NoEcho']]]]]);
+    expect(ack).toMatchObject({ Chat: { To: bob.id, Chat: { Mid: null, Message: null, NoEcho: true } } });
+    expect(keys((await a('Offer'))[0])).toEqual(['Type', ['Offer', ['To', 'Type', ['Offer', ['sdp', 'type']]]]]);
+    expect(keys((await b('Answer'))[0])).toEqual(['Type', ['Answer', ['To', 'Type', ['Answer', ['sdp', 'type']]]]]);
+    expect(keys((await a('Candidate'))[0])).toEqual(['Type', ['Candidate', ['To', 'Type', ['Candidate', ['type', 'sdpMLineIndex', 'sdpMid', 'candidate']]]]]);
+    expect((await a('Bye'))[0]).toEqual({ Type: 'Bye', Bye: { To: bob.id, Type: 'Bye', Bye: {} } });
+    expect(shape((await a('Alive'))[0])).toEqual({ Type: 'string', Alive: { Type: 'string', Alive: 'number' } });
+  });
 });
