@@ -26,95 +26,42 @@ export class BotMetrics {
     this.#reconnects = new Counter({ name: 'spreed_bot_reconnects_total', help: 'Channel reconnect attempts', labelNames: ['bot'], registers: [registry] });
     this.#docsIn = new Counter({ name: 'spreed_bot_documents_in_total', help: 'Documents received, by type', labelNames: ['bot', 'type'], registers: [registry] });
     this.#docsOut = new Counter({ name: 'spreed_bot_documents_out_total', help: 'Frames sent, by type', labelNames: ['bot', 'type'], registers: [registry] });
-    const reports = () => [...bots].map((bot) => ({ bot, report: bot.metricsReport() }));
-    new Gauge({
-      name: 'spreed_bot_connection_state',
-      help: 'Channel state per bot (1 for the current state)',
-      labelNames: ['bot', 'state'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const bot of bots) for (const s of STATES) this.set({ bot: bot.options.name, state: s }, bot.channel.state.status === s ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'spreed_bot_up',
-      help: '1 when the bot is running and joined',
-      labelNames: ['bot'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const bot of bots) this.set({ bot: bot.options.name }, bot.state.status === 'running' && bot.channel.state.status === 'joined' ? 1 : 0);
-      },
-    });
-    const simple = (name: string, help: string, pick: (r: BotMetricsReport) => number | undefined) =>
+    const reports = () => [...bots].map((bot) => ({ name: bot.options.name, bot, report: bot.metricsReport() }));
+    /** A gauge computed at scrape time from rows of `[labels, value]`. */
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], rows: () => [Record<L, string>, number][]) =>
       new Gauge({
         name,
         help,
-        labelNames: ['bot'],
+        labelNames,
         registers: [registry],
         collect() {
           this.reset();
-          for (const { bot, report } of reports()) this.set({ bot: bot.options.name }, pick(report) ?? 0);
+          for (const [labels, value] of rows()) this.set(labels as Partial<Record<L, string>>, value);
         },
       });
-    simple('spreed_bot_calls_active', 'Calls (peer connections with media) currently active', (r) => r.callsActive);
-    simple('spreed_bot_recordings_active', 'Participant recordings currently running', (r) => r.recordingsActive);
-    simple('spreed_bot_recording_bytes_written', 'Bytes written by the recorder', (r) => r.recordingBytesWritten);
-    new Gauge({
-      name: 'spreed_bot_rtp_packets_received',
-      help: 'RTP packets received per stream',
-      labelNames: ['bot', 'stream'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const { bot, report } of reports())
-          for (const s of report.rtpStreams ?? []) this.set({ bot: bot.options.name, stream: s.stream }, s.packetsReceived);
-      },
-    });
-    new Gauge({
-      name: 'spreed_bot_rtp_packets_lost',
-      help: 'RTP packets lost per stream',
-      labelNames: ['bot', 'stream'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const { bot, report } of reports())
-          for (const s of report.rtpStreams ?? []) this.set({ bot: bot.options.name, stream: s.stream }, s.packetsLost);
-      },
-    });
-    new Gauge({
-      name: 'spreed_bot_file_transfers',
-      help: 'File transfers done, by direction',
-      labelNames: ['bot', 'direction'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const { bot, report } of reports())
-          for (const f of report.fileTransfers ?? []) this.set({ bot: bot.options.name, direction: f.direction }, f.count);
-      },
-    });
-    new Gauge({
-      name: 'spreed_bot_file_bytes',
-      help: 'File bytes transferred, by direction',
-      labelNames: ['bot', 'direction'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const { bot, report } of reports())
-          for (const f of report.fileTransfers ?? []) this.set({ bot: bot.options.name, direction: f.direction }, f.bytes);
-      },
-    });
-    new Gauge({
-      name: 'spreed_bot_plugin_errors',
-      help: 'Errors thrown by plugins (isolated)',
-      labelNames: ['bot', 'plugin'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const bot of bots) for (const [plugin, n] of bot.pluginErrors) this.set({ bot: bot.options.name, plugin }, n);
-      },
-    });
+    const perBot = (name: string, help: string, pick: (r: BotMetricsReport) => number | undefined) =>
+      gauge(name, help, ['bot'], () => reports().map(({ name: bot, report }) => [{ bot }, pick(report) ?? 0]));
+
+    gauge('spreed_bot_connection_state', 'Channel state per bot (1 for the current state)', ['bot', 'state'], () =>
+      [...bots].flatMap((b) => STATES.map((state): [Record<'bot' | 'state', string>, number] => [{ bot: b.options.name, state }, b.channel.state.status === state ? 1 : 0])),
+    );
+    gauge('spreed_bot_up', '1 when the bot is running and joined', ['bot'], () =>
+      [...bots].map((b) => [{ bot: b.options.name }, b.state.status === 'running' && b.channel.state.status === 'joined' ? 1 : 0]),
+    );
+    perBot('spreed_bot_calls_active', 'Calls (peer connections with media) currently active', (r) => r.callsActive);
+    perBot('spreed_bot_recordings_active', 'Participant recordings currently running', (r) => r.recordingsActive);
+    perBot('spreed_bot_recording_bytes_written', 'Bytes written by the recorder', (r) => r.recordingBytesWritten);
+    const streams = (pick: (s: NonNullable<BotMetricsReport['rtpStreams']>[number]) => number) => () =>
+      reports().flatMap(({ name: bot, report }) => (report.rtpStreams ?? []).map((s): [Record<'bot' | 'stream', string>, number] => [{ bot, stream: s.stream }, pick(s)]));
+    gauge('spreed_bot_rtp_packets_received', 'RTP packets received per stream', ['bot', 'stream'], streams((s) => s.packetsReceived));
+    gauge('spreed_bot_rtp_packets_lost', 'RTP packets lost per stream', ['bot', 'stream'], streams((s) => s.packetsLost));
+    const transfers = (pick: (f: NonNullable<BotMetricsReport['fileTransfers']>[number]) => number) => () =>
+      reports().flatMap(({ name: bot, report }) => (report.fileTransfers ?? []).map((f): [Record<'bot' | 'direction', string>, number] => [{ bot, direction: f.direction }, pick(f)]));
+    gauge('spreed_bot_file_transfers', 'File transfers done, by direction', ['bot', 'direction'], transfers((f) => f.count));
+    gauge('spreed_bot_file_bytes', 'File bytes transferred, by direction', ['bot', 'direction'], transfers((f) => f.bytes));
+    gauge('spreed_bot_plugin_errors', 'Errors thrown by plugins (isolated)', ['bot', 'plugin'], () =>
+      [...bots].flatMap((b) => [...b.pluginErrors].map(([plugin, n]): [Record<'bot' | 'plugin', string>, number] => [{ bot: b.options.name, plugin }, n])),
+    );
   }
 
   /** Starts tracking a bot (call before `bot.start()` to count everything). */

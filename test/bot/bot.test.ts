@@ -1,28 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Bot, ofType, type Plugin } from '../../src/index.js';
 import type { Channel } from '../../src/channel/index.js';
-import { next, participant, testServer } from '../helpers/peers.js';
+import { next, participant, useTestServer } from '../helpers/peers.js';
 
-let server: Awaited<ReturnType<typeof testServer>>;
-const cleanup: (() => Promise<unknown> | void)[] = [];
-
-beforeEach(async () => {
-  server = await testServer();
-});
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-  await server.close();
-});
+const env = useTestServer();
+const cleanup = env.cleanup;
 
 async function startBot(plugins: Plugin<any>[], extra: Partial<ConstructorParameters<typeof Bot>[0]> = {}) {
-  const bot = new Bot({ server: server.url, room: 'lobby', name: 'TestBot', plugins, ...extra });
+  const bot = new Bot({ server: env.server.url, room: 'lobby', name: 'TestBot', plugins, ...extra });
   cleanup.push(() => bot.stop());
   await bot.start();
   return bot;
 }
 
 async function human(name = 'Alice'): Promise<Channel> {
-  const channel = await participant(server.url, 'lobby', name);
+  const channel = await participant(env.server.url, 'lobby', name);
   cleanup.push(() => channel.close());
   return channel;
 }
@@ -80,9 +72,9 @@ describe('Bot lifecycle and plugins', () => {
   });
 
   it('fails start with the server error code on a wrong PIN', async () => {
-    const owner = await participant(server.url, 'secret', 'Owner', '1234');
+    const owner = await participant(env.server.url, 'secret', 'Owner', '1234');
     cleanup.push(() => owner.close());
-    const bot = new Bot({ server: server.url, room: 'secret', pin: 'nope', name: 'B' });
+    const bot = new Bot({ server: env.server.url, room: 'secret', pin: 'nope', name: 'B' });
     await expect(bot.start()).rejects.toMatchObject({ code: 'invalid_credentials' });
     expect(bot.state.status).toBe('failed');
   });

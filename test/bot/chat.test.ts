@@ -1,24 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Bot, commands, frames, ofType, type Plugin } from '../../src/index.js';
 import type { Channel } from '../../src/channel/index.js';
-import { next, participant, testServer } from '../helpers/peers.js';
+import { next, participant, useTestServer } from '../helpers/peers.js';
 import { echo } from '../../bots/echo.js';
 
-let server: Awaited<ReturnType<typeof testServer>>;
-const cleanup: (() => Promise<unknown> | void)[] = [];
-beforeEach(async () => {
-  server = await testServer();
-});
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-  await server.close();
-});
+const env = useTestServer();
+const cleanup = env.cleanup;
 
 async function setup(plugins: Plugin<any>[]): Promise<{ bot: Bot; alice: Channel }> {
-  const bot = new Bot({ server: server.url, room: 'lobby', name: 'Echo', plugins });
+  const bot = new Bot({ server: env.server.url, room: 'lobby', name: 'Echo', plugins });
   cleanup.push(() => bot.stop());
   await bot.start();
-  const alice = await participant(server.url, 'lobby', 'Alice');
+  const alice = await participant(env.server.url, 'lobby', 'Alice');
   cleanup.push(() => alice.close());
   return { bot, alice };
 }

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { filter, firstValueFrom, timeout, type Observable } from 'rxjs';
 import { Channel } from '../../src/channel/index.js';
 import { startServer } from '../../src/server/index.js';
@@ -19,4 +20,20 @@ export async function participant(url: string, room: string, name: string, pin?:
 /** First value matching `predicate` within `ms`. */
 export function next<T>(source: Observable<T>, predicate: (v: T) => boolean = () => true, ms = 5000): Promise<T> {
   return firstValueFrom(source.pipe(filter(predicate), timeout(ms)));
+}
+
+/**
+ * Per-test embedded server plus a cleanup list run in reverse after each test.
+ * Call at the top of a `describe` file: `const env = useTestServer();` then `env.server.url`.
+ */
+export function useTestServer(): { readonly server: Awaited<ReturnType<typeof testServer>>; cleanup: (() => Promise<unknown> | void)[] } {
+  const state = { server: undefined as unknown as Awaited<ReturnType<typeof testServer>>, cleanup: [] as (() => Promise<unknown> | void)[] };
+  beforeEach(async () => {
+    state.server = await testServer();
+  });
+  afterEach(async () => {
+    for (const fn of state.cleanup.splice(0).reverse()) await fn();
+    await state.server.close();
+  });
+  return state;
 }
