@@ -80,27 +80,34 @@ describe.skipIf(noChromium).sequential('interop: file sharing between Chromium a
         equalChunks: true,
       });
       if (size > 1) expect(got.chunkSize).toBe(Math.min(size, 60_000));
-      if (size >= 10 * 1024 * 1024) expect(got.connections).toBeGreaterThanOrEqual(2);
+      if (size >= 10 * 1024 * 1024) {
+        expect(got.connections).toBeGreaterThanOrEqual(2);
+        console.log(`[files] page downloaded ${size} B from the bot in ${got.ms} ms over ${got.connections} connections (${(size / 1e3 / got.ms).toFixed(1)} MB/s, WC stop-and-wait)`);
+      }
     }
     // Every connection got {"m":"bye"} and the bot closed them.
     await expect.poll(() => files.server.connectionCount, { timeout: 5000 }).toBe(0);
   });
 
-  it('the bot downloads a file the page shares, byte-identical', async () => {
+  it('the bot downloads files the page shares, byte-identical (420 kB and 10 MiB)', async () => {
     const { bot, files, page } = await setup();
-    const infoPromise = nextFileInfo(bot, page.id);
-    const shared = await page.t.shareRandomFile('from-page.bin', 7 * 60_000 + 321);
-    const info = await infoPromise;
-    expect(info).toEqual(shared.info);
-    const fetch = fetchFile({ connector: files.connector, peerId: page.id, info, targetDir: join(dir, 'got-1'), connections: 2 });
-    const result = await fetch.done;
-    expect(result.size).toBe(info.size);
-    expect(sha256(await readFile(result.path))).toBe(shared.sha256);
-    const stats = (await page.t.fileStats(info.id))!;
-    expect(stats.connections).toBeGreaterThanOrEqual(1);
-    expect(new Set(stats.served).size).toBe(info.chunks);
-    // The bot said bye on every connection.
-    await expect.poll(async () => (await page.t.fileStats(info.id))!.byes, { timeout: 5000 }).toBe(stats.connections);
+    for (const [i, size] of [7 * 60_000 + 321, 10 * 1024 * 1024 + 7].entries()) {
+      const infoPromise = nextFileInfo(bot, page.id);
+      const shared = await page.t.shareRandomFile(`from-page-${i}.bin`, size);
+      const info = await infoPromise;
+      expect(info).toEqual(shared.info);
+      const started = Date.now();
+      const result = await fetchFile({ connector: files.connector, peerId: page.id, info, targetDir: join(dir, `got-1-${i}`), connections: 2 }).done;
+      const ms = Date.now() - started;
+      expect(result.size).toBe(info.size);
+      expect(sha256(await readFile(result.path))).toBe(shared.sha256);
+      if (size > 1e7) console.log(`[files] bot downloaded ${size} B from the page in ${ms} ms (${(size / 1e3 / ms).toFixed(1)} MB/s)`);
+      const stats = (await page.t.fileStats(info.id))!;
+      expect(stats.connections).toBeGreaterThanOrEqual(1);
+      expect(new Set(stats.served).size).toBe(info.chunks);
+      // The bot said bye on every connection.
+      await expect.poll(async () => (await page.t.fileStats(info.id))!.byes, { timeout: 5000 }).toBe(stats.connections);
+    }
   });
 
   it('the bot detects a corrupted chunk from the page and fetches it again', async () => {
