@@ -1,9 +1,11 @@
-// Experiment: Chromium → werift video bitrate with and without REMB feedback.
+// Experiment (not a test): Chromium → werift video bitrate with and without REMB feedback.
+// Run: SECONDS_TO_RUN=35 npx tsx test/media/experiments/remb-chromium.ts remb|none [no-twcc]
+// Findings (2026-11-25, one run each, see src/media/README.md "Bandwidth").
 import { createServer } from 'node:http';
 import { chromium } from 'playwright-core';
 import { RTCPeerConnection } from 'werift';
-import { recordingCodecs } from '../../src/media/codecs.js';
-import { startBandwidthFeedback } from '../../src/media/bandwidth.js';
+import { recordingCodecs } from '../../../src/media/codecs.js';
+import { startBandwidthFeedback } from '../../../src/media/bandwidth.js';
 
 const mode = process.argv[2] ?? 'remb'; // remb | none
 const transportCc = process.argv[3] !== 'no-twcc';
@@ -25,9 +27,9 @@ let bytes = 0;
 pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => { if (track.kind === 'video') bytes += rtp.payload.length; }));
 await pc.setLocalDescription(await pc.createOffer());
 const answer = await page.evaluate(async (offer) => {
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
-  const rpc = new RTCPeerConnection();
-  (window as any).rpc = rpc;
+  const stream = await (globalThis as any).navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+  const rpc = new (globalThis as any).RTCPeerConnection();
+  (globalThis as any).rpc = rpc;
   await rpc.setRemoteDescription(offer);
   for (const t of stream.getTracks()) rpc.addTrack(t, stream);
   await rpc.setLocalDescription(await rpc.createAnswer());
@@ -38,14 +40,14 @@ await pc.setRemoteDescription(answer as any);
 await new Promise<void>((r) => pc.connectionStateChange.subscribe((s) => s === 'connected' && r()));
 const fb = mode === 'remb' ? startBandwidthFeedback(pc, { maxBitrate: 4_000_000 }) : undefined;
 const samples: number[] = [];
-for (let i = 0; i < 12; i++) {
+for (let i = 0; i < Number(process.env.SECONDS_TO_RUN ?? 12); i++) {
   const b0 = bytes;
   await new Promise((r) => setTimeout(r, 1000));
   samples.push(Math.round(((bytes - b0) * 8) / 1000));
 }
 const stats = await page.evaluate(async () => {
   const out: any[] = [];
-  (await (window as any).rpc.getStats()).forEach((s: any) => { if (s.type === 'outbound-rtp' && s.kind === 'video') out.push({ w: s.frameWidth, h: s.frameHeight, fps: s.framesPerSecond, target: s.targetBitrate, limit: s.qualityLimitationReason }); });
+  (await (globalThis as any).rpc.getStats()).forEach((s: any) => { if (s.type === 'outbound-rtp' && s.kind === 'video') out.push({ w: s.frameWidth, h: s.frameHeight, fps: s.framesPerSecond, target: s.targetBitrate, limit: s.qualityLimitationReason }); });
   return out;
 });
 console.log(JSON.stringify({ mode, transportCc, kbpsPerSecond: samples, rembSent: fb?.sent, chromium: stats }));
