@@ -343,7 +343,7 @@ export class CallManager {
       case 'Answer': {
         const map = received.doc.Answer;
         if (map._token !== undefined) {
-          const conn = this.tokenMap.get(tokenKey(received.from, map._id ?? ''));
+          const conn = this.tokenMap.get(tokenKey(received.from, map._token, map._id ?? ''));
           conn?.handleAnswer(map).catch((err: unknown) => {
             this.log.warn({ peer: received.from, err: String(err) }, 'token Answer failed');
             conn.close();
@@ -353,7 +353,7 @@ export class CallManager {
       }
       case 'Candidate': {
         const map = received.doc.Candidate;
-        if (map._token !== undefined) this.tokenMap.get(tokenKey(received.from, map._id ?? ''))?.handleCandidate(map);
+        if (map._token !== undefined) this.tokenMap.get(tokenKey(received.from, map._token, map._id ?? ''))?.handleCandidate(map);
         else this.callMap.get(received.from)?.handleCandidate(map);
         return;
       }
@@ -558,7 +558,7 @@ export class CallManager {
   private onTokenOffer(from: string, offer: SdpMap): void {
     const token = offer._token as string;
     const id = offer._id ?? '';
-    const existing = this.tokenMap.get(tokenKey(from, id));
+    const existing = this.tokenMap.get(tokenKey(from, token, id));
     if (existing && !existing.isClosed && existing.token === token) {
       existing.answer(offer).catch(() => existing.close()); // renegotiation of a token connection
       return;

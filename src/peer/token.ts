@@ -88,9 +88,13 @@ export class TokenConnection {
     }
   }
 
-  /** `(peerId, _id)` key that keeps several connections between the same peers apart. */
+  /**
+   * `(peerId, _token, _id)` key that keeps several connections between the same peers apart. The
+   * token is part of it because both sides count `_id` from 0: a connection the bot opened and one
+   * the peer opened may carry the same `_id`.
+   */
   get key(): string {
-    return tokenKey(this.peerId, this.connectionId);
+    return tokenKey(this.peerId, this.token, this.connectionId);
   }
 
   /** The werift peer connection. */
@@ -187,6 +191,6 @@ export class TokenConnection {
 }
 
 /** @internal */
-export function tokenKey(peerId: string, id: number | string): string {
-  return `${peerId}\u0000${String(id)}`;
+export function tokenKey(peerId: string, token: string, id: number | string): string {
+  return `${peerId}\u0000${token}\u0000${String(id)}`;
 }

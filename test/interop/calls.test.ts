@@ -242,7 +242,7 @@ describe.skipIf(noChromium).sequential('interop: 1:1 calls between Chromium and 
   // incoming token Offer closes the bot's own outgoing connection with the same _id. Both sides
   // number _ids from 0, so a page fetching from the bot while the bot fetches from the page hits it.
   // Fix: key by (token, peer, _id) — Answer and Candidate carry _token. Then drop `.fails`.
-  it.fails('token connections the bot offered and answered stay apart when both sides use the same _id', async () => {
+  it('token connections the bot offered and answered stay apart when both sides use the same _id', async () => {
     const r = room();
     const bot = await newBot(r);
     const page = await browser().openPage(server.url, { name: 'SameId' });
