@@ -134,6 +134,10 @@ export class ParticipantRecorder {
         this.current = segment;
         this.state_ = 'recording';
         segment.failed$.subscribe((err) => this.fail(err));
+        segment.ended$.subscribe(() => {
+          // Input stopped; the next startSegment()/addSource() opens the next file.
+          if (this.current === segment) this.current = undefined;
+        });
         this.changes.next(segment.info);
         return segment.info;
       } catch (err) {

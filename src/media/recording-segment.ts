@@ -57,6 +57,8 @@ export class RecordingSegment {
   readonly info: SegmentInfo;
   /** Emits once if ffmpeg ends without being asked to. */
   readonly failed$ = new Subject<MediaError>();
+  /** Emits once if ffmpeg finished the file by itself (no input for 10 s). */
+  readonly ended$ = new Subject<SegmentInfo>();
   private readonly forwarders: RtpForwarder[] = [];
   private readonly ports: PortPair[] = [];
   private socket: Socket | undefined;
@@ -142,8 +144,9 @@ export class RecordingSegment {
       this.ffmpeg.progress$.subscribe((p) => void patcher.update(p.timeMs));
     }
     void this.ffmpeg.exited.then((exit) => {
-      if (this.stopping || !exit.error) return;
-      this.fail(exit.error);
+      if (this.stopping) return;
+      if (exit.error) this.fail(exit.error);
+      else void this.endedByItself();
     });
     const abort = new AbortController();
     void this.ffmpeg.exited.then(() => abort.abort());
@@ -159,6 +162,22 @@ export class RecordingSegment {
     this.info.firstSampleTime = Math.min(...preferred.map((f) => f.time));
     this.info.firstSampleSource = preferred[0]!.source;
     this.options.onChange(this.info);
+  }
+
+  /** ffmpeg finished the file on its own: its input stopped for 10 s (track gone, node paused). */
+  private async endedByItself(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.patcher?.close();
+      await this.release();
+      this.info.stoppedAt = Date.now();
+      this.info.state = 'finished';
+      this.bytesWrittenFinal = await stat(this.file).then((s) => s.size, () => 0);
+      this.options.logger.info({ file: this.file }, 'ffmpeg ended the file after its input stopped');
+      this.options.onChange(this.info);
+      this.ended$.next(this.info);
+      this.ended$.complete();
+      return this.info;
+    })();
   }
 
   private fail(error: MediaError): void {

@@ -21,8 +21,14 @@ async function recordThenKill(video: 'vp8' | 'h264' | 'none'): Promise<string> {
     });
     child.on('exit', (code) => reject(new Error(`recorder child exited early (${code})`)));
   });
-  const { file } = JSON.parse(line) as { file: string };
-  const ffmpegPids = execFileSync('pgrep', ['-P', String(child.pid), '-x', 'ffmpeg']).toString().trim().split('\n').map(Number);
+  const { file, state, error } = JSON.parse(line) as { file: string; state?: string; error?: string };
+  let ffmpegPids: number[];
+  try {
+    ffmpegPids = execFileSync('pgrep', ['-P', String(child.pid), '-x', 'ffmpeg']).toString().trim().split('\n').map(Number);
+  } catch {
+    child.kill('SIGKILL');
+    throw new Error(`no ffmpeg running under the recorder child (segment ${state}: ${error})`);
+  }
   child.kill('SIGKILL');
   for (const pid of ffmpegPids) process.kill(pid, 'SIGKILL');
   await sleep(200);

@@ -66,18 +66,24 @@ describe.skipIf(noFfmpeg)('ParticipantRecorder (werift loopback, real ffmpeg)', 
   });
 });
 
+/** An Opus source fed by hand. */
+function subjectSource(ssrc = 2222): { source: RemoteTrackSource; rtp$: Subject<RtpPacket> } {
+  const rtp$ = new Subject<RtpPacket>();
+  const source: RemoteTrackSource = {
+    kind: 'audio',
+    codec: { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 },
+    ssrc,
+    participantId: 'p1',
+    rtp$,
+    requestKeyframe: async () => undefined,
+  };
+  return { source, rtp$ };
+}
+
 describe.skipIf(noFfmpeg)('ParticipantRecorder (synthetic source)', () => {
   it('keeps one file across an SSRC change, with stitched timestamps', async () => {
     const media = await fixture('none');
-    const rtp$ = new Subject<RtpPacket>();
-    const source: RemoteTrackSource = {
-      kind: 'audio',
-      codec: { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 },
-      ssrc: 2222,
-      participantId: 'p1',
-      rtp$,
-      requestKeyframe: async () => undefined,
-    };
+    const { source, rtp$ } = subjectSource();
     let ssrc = 2222;
     let seqShift = 0;
     const replayer = new RtpReplayer();
@@ -105,15 +111,7 @@ describe.skipIf(noFfmpeg)('ParticipantRecorder (synthetic source)', () => {
   });
 
   it('reports a failure on error$ when ffmpeg cannot write, without throwing', async () => {
-    const rtp$ = new Subject<RtpPacket>();
-    const source: RemoteTrackSource = {
-      kind: 'audio',
-      codec: { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 },
-      ssrc: 1,
-      participantId: 'p1',
-      rtp$,
-      requestKeyframe: async () => undefined,
-    };
+    const { source } = subjectSource(1);
     const recorder = new ParticipantRecorder({ dir: '/nonexistent-dir-for-test', baseName: 'x', participantId: 'p1' });
     const errors: Error[] = [];
     recorder.error$.subscribe((e) => errors.push(e));
@@ -123,4 +121,22 @@ describe.skipIf(noFfmpeg)('ParticipantRecorder (synthetic source)', () => {
     expect(errors).toHaveLength(1);
     await recorder.stop();
   });
+
+  it('finishes the file by itself when the input stops for 10 s', async () => {
+    const media = await fixture('none');
+    const { source, rtp$ } = subjectSource();
+    const replayer = new RtpReplayer();
+    replayer.add(media.audio!, (data) => rtp$.next(RtpPacket.deSerialize(data)));
+    const recorder = new ParticipantRecorder({ dir: await tmp(), baseName: 'quiet', participantId: 'p1' });
+    await recorder.startSegment([source]);
+    replayer.start();
+    await sleep(2000);
+    replayer.stop();
+    await sleep(12_000);
+    expect(recorder.recording).toBe(false);
+    const [first] = recorder.segments;
+    expect(first!.state).toBe('finished');
+    expect(ffprobe(first!.file).duration).toBeGreaterThan(1.5);
+    await recorder.stop();
+  }, 30_000);
 });
