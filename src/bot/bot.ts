@@ -45,6 +45,8 @@ export type BotState =
   | { status: 'stopped' }
   | { status: 'failed'; error: Error };
 
+const MAX_EARLY_SIGNALS = 500;
+
 interface LoadedPlugin {
   plugin: Plugin<any>;
   scope: PluginScope;
@@ -83,6 +85,12 @@ export class Bot {
   #statusPatch: Record<string, unknown> = {};
   /** The current room's Welcome and the server's latest Conference doc, replayed to late subscribers. */
   #roomReplay: { welcome?: Received<'Welcome'>; conference?: Received<'Conference'> } = {};
+  /**
+   * Call signalling (Offer/Answer/Candidate/Bye) that arrived after joining but before any
+   * document-driven layer subscribed (peers offer as soon as the server's Conference doc names
+   * us, often before the plugins are set up). Handed to the first subscriber, then dropped.
+   */
+  #earlySignals: Received[] | undefined = [];
   readonly #replaySubscription: Subscription;
 
   constructor(options: BotOptions) {
@@ -95,6 +103,9 @@ export class Bot {
     this.#replaySubscription = this.channel.documents$.subscribe((r) => {
       if (r.kind === 'Welcome') this.#roomReplay = { welcome: r };
       else if (r.kind === 'Conference' && !r.from) this.#roomReplay.conference = r;
+      else if (this.#earlySignals && (r.kind === 'Offer' || r.kind === 'Answer' || r.kind === 'Candidate' || r.kind === 'Bye')) {
+        if (this.#earlySignals.length < MAX_EARLY_SIGNALS) this.#earlySignals.push(r);
+      }
     });
   }
 
@@ -112,6 +123,9 @@ export class Bot {
         const present = (id: string) => id === channel.id || this.room.get(id) !== undefined;
         out.push({ ...conference, doc: { ...conference.doc, Conference: conference.doc.Conference.filter(present) } });
       }
+      // Only the first subscriber (the call manager) gets the early signalling.
+      if (this.#earlySignals) out.push(...this.#earlySignals.splice(0));
+      this.#earlySignals = undefined;
       return out;
     };
     return {
@@ -179,6 +193,7 @@ export class Bot {
       await this.channel.hello({ room: this.options.room, pin: this.options.pin, ua: this.options.ua ?? 'spreed-bot' });
       this.logger.info({ room: this.options.room, id: this.channel.id }, 'joined room');
       for (const plugin of this.options.plugins ?? []) await this.use(plugin);
+      this.#earlySignals = undefined; // no plugin drives calls: nothing will ever read them
       this.#state.next({ status: 'running' });
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));

@@ -86,7 +86,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print('Alice and Bob left; the recorder finalises when the room is empty');
 
     const [recording, file] = await Promise.all([finalized, collected]);
-    const rel = (p: string) => relative(process.cwd(), p) || p;
+    const rel = (p: string) => {
+      const r = relative(process.cwd(), p);
+      return r && !r.startsWith('..') ? r : p;
+    };
     print(`recording: ${rel(recording.dir)}`);
     for (const f of recording.files) print(`  ${rel(join(recording.dir, f.file))}  (${f.participantName ?? f.participantId}: ${f.codecs.join('+')})`);
     print(`sidecar:   ${rel(recording.sidecarPath)}`);

@@ -24,10 +24,10 @@ export function scriptedParticipant(options: ScriptedParticipantOptions): Plugin
     name: 'scripted',
     async setup(ctx) {
       const source = new TestPatternSource({ toneHz: options.toneHz, hue: options.hue, logger: ctx.logger });
-      await source.start();
       const calls = ensureCalls(ctx, {
         media: { audio: 'sendrecv', video: 'sendrecv', audioTrack: source.audioTrack, videoTrack: source.videoTrack },
       });
+      await source.start();
       const step = options.stepMs ?? 1500;
       let talking = false;
       let line = 0;
