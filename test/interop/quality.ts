@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { firstValueFrom, take, toArray, timeout } from 'rxjs';
 import { ParticipantRecorder, startBandwidthFeedback } from '../../src/media/index.js';
 import type { RemoteTrack } from '../../src/peer/index.js';
-import type { BrowserHarness, RtpStats, TestPage } from '../helpers/browser.js';
+import type { BrowserHarness, RtpStats, TestPage } from '../helpers/chromium.js';
 import { startBot, type TestBot } from './bot.js';
 
 const run = promisify(execFile);
