@@ -1,3 +1,5 @@
+import { CodedError } from '../util/errors.js';
+
 /** What went wrong in the media layer. */
 export type MediaErrorCode =
   | 'FFMPEG_NOT_FOUND'
@@ -15,13 +17,6 @@ export type MediaErrorCode =
  * Error of the media layer. Reported on observables and promises, never thrown into a subscriber.
  * `code` tells callers what happened; the message says what to do.
  */
-export class MediaError extends Error {
+export class MediaError extends CodedError<MediaErrorCode> {
   override readonly name = 'MediaError';
-  constructor(
-    readonly code: MediaErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

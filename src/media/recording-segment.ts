@@ -61,7 +61,7 @@ export class RecordingSegment {
   readonly ended$ = new Subject<SegmentInfo>();
   private readonly forwarders: RtpForwarder[] = [];
   private readonly ports: PortPair[] = [];
-  private socket: Socket | undefined;
+  private readonly sockets: Socket[] = [];
   private ffmpeg: FfmpegProcess | undefined;
   private stopping: Promise<SegmentInfo> | undefined;
   private readonly choice: ContainerChoice;
@@ -119,14 +119,16 @@ export class RecordingSegment {
     const { sources, portPool, logger } = this.options;
     for (let i = 0; i < sources.length; i++) this.ports.push(await portPool.allocate());
     await writeFile(this.sdpFile, writeSdp(sources.map((s, i) => ({ kind: s.kind, port: this.ports[i]!.rtp, codec: s.codec }))));
-    this.socket = createSocket('udp4');
-    this.socket.on('error', (err) => logger.debug({ err }, 'recorder udp socket error'));
     for (const [i, source] of sources.entries()) {
+      const socket = createSocket('udp4');
+      socket.on('error', (err) => logger.debug({ err }, 'recorder udp socket error'));
+      await new Promise<void>((resolve) => socket.connect(this.ports[i]!.rtp, '127.0.0.1', resolve));
+      this.sockets.push(socket);
       this.forwarders.push(
         new RtpForwarder({
           source,
           ports: this.ports[i]!,
-          socket: this.socket,
+          socket,
           logger,
           reorder: this.options.reorder,
           keyframeRetryMs: this.options.keyframeRetryMs,
@@ -232,7 +234,7 @@ export class RecordingSegment {
     for (const f of this.forwarders) f.close();
     void this.patcher?.close();
     for (const p of this.ports) this.options.portPool.release(p);
-    this.socket?.close();
+    for (const socket of this.sockets) socket.close();
     await rm(this.sdpFile, { force: true });
   }
 }

@@ -8,6 +8,21 @@ import type { PortPair } from './port-pool.js';
 import type { RemoteTrackSource, SenderReport } from './types.js';
 import type { Logger } from '../util/logger.js';
 
+/**
+ * A plain 12-byte-header RTP packet: ffmpeg needs no header extensions or CSRCs, and writing the
+ * header directly is cheaper than werift's `serialize()` on the per-packet path. Pure.
+ */
+export function minimalRtp(payload: Buffer, marker: boolean, payloadType: number, seq: number, timestamp: number, ssrc: number): Buffer {
+  const out = Buffer.allocUnsafe(12 + payload.length);
+  out[0] = 0x80;
+  out[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
+  out.writeUInt16BE(seq, 2);
+  out.writeUInt32BE(timestamp, 4);
+  out.writeUInt32BE(ssrc, 8);
+  payload.copy(out, 12);
+  return out;
+}
+
 /** Wall-clock time of the first forwarded sample and where it came from. */
 export interface FirstSample {
   time: number;
@@ -19,7 +34,7 @@ export interface RtpForwarderOptions {
   source: RemoteTrackSource;
   /** Where ffmpeg listens for this stream. */
   ports: PortPair;
-  /** Shared unconnected UDP socket to send from. */
+  /** UDP socket connected to `ports.rtp` (connected: no per-packet address handling). */
   socket: Socket;
   logger: Logger;
   reorder?: ReorderBufferOptions;
@@ -181,18 +196,16 @@ export class RtpForwarder {
       this.emittedSsrc = header.ssrc;
     }
     if (this.keyframes?.awaitingKeyframe && this.isKeyframe!(rtp.payload)) this.keyframes.keyframeReceived();
-    const buf = rtp.serialize();
     const seq = (header.sequenceNumber + this.seqOffset) & 0xffff;
     const ts = (header.timestamp + this.tsOffset) >>> 0;
-    buf.writeUInt16BE(seq, 2);
-    buf.writeUInt32BE(ts, 4);
-    buf.writeUInt32BE(this.outSsrc, 8);
+    const buf = minimalRtp(rtp.payload, header.marker, header.payloadType, seq, ts, this.outSsrc);
     this.lastOutSeq = seq;
     this.lastOutTs = ts;
     this.lastEmitAt = now;
     this.counters.forwarded++;
     this.counters.bytes += buf.length;
-    this.send(buf, this.options.ports.rtp);
+    // Send errors surface on the socket's 'error' event (logged by the segment); no per-packet callback.
+    this.options.socket.send(buf);
   }
 
   private onSenderReport(sr: SenderReport): void {
@@ -205,10 +218,5 @@ export class RtpForwarder {
   private setFirstSample(first: FirstSample): void {
     this.firstSample = first;
     this.options.onFirstSample?.(first);
-  }
-
-  private send(buf: Buffer, port: number): void {
-    // Send errors surface on the socket's 'error' event (logged by the segment); no per-packet callback.
-    this.options.socket.send(buf, port, '127.0.0.1');
   }
 }

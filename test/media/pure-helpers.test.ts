@@ -91,3 +91,14 @@ describe('/proc/net/udp', () => {
     expect([...ports.get(5004)!]).toEqual(["1"]);
   });
 });
+
+describe('minimalRtp', () => {
+  it('writes a 12-byte header werift parses back', async () => {
+    const { minimalRtp } = await import('../../src/media/rtp-forwarder.js');
+    const { RtpPacket } = await import('werift/nonstandard');
+    const buf = minimalRtp(Buffer.from([1, 2, 3]), true, 111, 65535, 0xfffffff0, 0xdeadbeef);
+    const p = RtpPacket.deSerialize(buf);
+    expect([p.header.marker, p.header.payloadType, p.header.sequenceNumber, p.header.timestamp, p.header.ssrc]).toEqual([true, 111, 65535, 0xfffffff0, 0xdeadbeef]);
+    expect([...p.payload]).toEqual([1, 2, 3]);
+  });
+});
