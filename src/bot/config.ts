@@ -3,17 +3,17 @@ import { extname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { CodedError } from '../util/errors.js';
 import type { BotOptions } from './bot.js';
 import type { BotDefinition } from './define.js';
 import type { Plugin } from './plugin.js';
 import { builtinPlugins } from './plugins/index.js';
 
 /** A configuration problem, naming the bad field. */
-export class ConfigError extends Error {
-  readonly code = 'config_invalid';
+export class ConfigError extends CodedError<'config_invalid'> {
+  override readonly name = 'ConfigError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ConfigError';
+    super('config_invalid', message, options);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../protocol/index.js';
+import { CodedError } from '../util/errors.js';
 
 /** Why a channel operation failed (not a server error; those are {@link ChannelRequestError}). */
 export type ChannelErrorCode =
@@ -22,16 +23,8 @@ export type ChannelErrorCode =
   | 'invalid_url';
 
 /** An error of the channel itself, with a `code` callers can switch on. */
-export class ChannelError extends Error {
+export class ChannelError extends CodedError<ChannelErrorCode> {
   override readonly name = 'ChannelError';
-  constructor(
-    /** What went wrong. */
-    readonly code: ChannelErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 const hints: Record<string, string> = {

@@ -1,3 +1,5 @@
+import { CodedError } from '../util/errors.js';
+
 /** Why a binary chunk was rejected by {@link decodeChunk}. */
 export type ChunkErrorCode = 'chunk_truncated' | 'chunk_version' | 'chunk_crc';
 
@@ -18,13 +20,9 @@ export type FetchErrorCode =
   | 'fetch_io';
 
 /** Base class of every error of the files layer: a stable `code` plus the underlying `cause`. */
-export class FilesError<C extends string = string> extends Error {
-  constructor(
-    readonly code: C,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class FilesError<C extends string = string> extends CodedError<C> {
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = new.target.name;
   }
 }
