@@ -41,7 +41,8 @@ export class UdpPortPool {
   constructor(options: UdpPortPoolOptions = {}) {
     this.min = Math.ceil((options.min ?? 20000) / 2) * 2;
     this.max = options.max ?? 29999;
-    this.next = this.min;
+    // Random start: several processes (tests, bots) with their own pool rarely pick the same pair.
+    this.next = this.min + 2 * Math.floor(Math.random() * Math.floor((this.max - this.min + 1) / 2));
   }
 
   /** Number of pairs currently handed out. */

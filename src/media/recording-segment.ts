@@ -88,14 +88,18 @@ export class RecordingSegment {
   /** Starts ffmpeg and forwarding; rejects only for setup errors (no ports, no ffmpeg). */
   static async start(options: SegmentOptions): Promise<RecordingSegment> {
     if (options.sources.length === 0) throw new MediaError('NO_STREAMS', 'a recording needs at least one track');
-    const segment = new RecordingSegment(options);
-    try {
-      await segment.setup();
-    } catch (err) {
-      await segment.release();
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      const segment = new RecordingSegment(options);
+      try {
+        await segment.setup();
+        return segment;
+      } catch (err) {
+        segment.kill();
+        // Another process took a port between our probe and ffmpeg's bind: try other ports.
+        if (!(err instanceof MediaError && err.code === 'PORT_NOT_BOUND') || attempt >= 3) throw err;
+        options.logger.debug({ err, attempt }, 'ffmpeg could not bind its ports, retrying');
+      }
     }
-    return segment;
   }
 
   /** Forwarded/lost counters summed over tracks. */

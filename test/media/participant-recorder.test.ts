@@ -26,6 +26,7 @@ describe.skipIf(noFfmpeg)('ParticipantRecorder (werift loopback, real ffmpeg)', 
     const errors: unknown[] = [];
     recorder.error$.subscribe((e) => errors.push(e));
     const started = await recorder.startSegment(call.sources);
+    expect(started?.error).toBeUndefined();
     expect(started?.state).toBe('recording');
     await sleep(ms);
     const [segment] = await recorder.stop();
