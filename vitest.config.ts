@@ -5,9 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Two cores: media/browser tests are heavy, keep parallelism low and deterministic.
+    // Two cores, and most suites run real WebRTC peers, ffmpeg or Chromium: one file at a time
+    // keeps them from starving each other (timing-sensitive media would otherwise flake).
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    fileParallelism: true,
+    fileParallelism: false,
   },
 });

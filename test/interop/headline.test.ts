@@ -48,6 +48,8 @@ describe.skipIf(noChromium || noFfmpeg).sequential('headline: recorder bot in a 
         .toBe(2);
       const recorder = bot.services.require('recorder');
       await expect.poll(() => recorder.state.status, { timeout: 10_000 }).toBe('recording');
+      // Each browser's file opens once its name and first keyframe are in; then record 6 s.
+      await expect.poll(() => recorder.stats?.segments ?? 0, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
       await new Promise((r) => setTimeout(r, 6000));
       const result = await recorder.stop();
       expect(result).toBeDefined();
