@@ -21,7 +21,7 @@ export async function mixCommand(argv: string[]): Promise<number> {
   const dir = positionals[0];
   if (!dir) throw new UsageError('missing <recording dir> (the folder with meeting.json)');
   const result = await mixdown(dir, { output: str(values, 'output'), logger: createLogger({ name: 'mix', level: 'warn' }) });
-  for (const input of result.inputs) console.log(`  ${input.file} at +${input.offsetMs} ms (${input.kinds.join('+')})`);
+  for (const input of result.inputs) console.log(`  ${input.file} at +${Math.round(input.offsetMs)} ms (${input.kinds.join('+')})`);
   console.log(`mixed ${result.inputs.length} file(s) into ${result.file}`);
   return 0;
 }
