@@ -11,6 +11,7 @@
  * Standalone: `npx tsx bench/recorder.ts [N,N,...]`. Writes bench/results/recorder.json.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -147,21 +148,25 @@ async function answer(sdp: RTCSessionDescription, id: number): Promise<{ receive
   return { receiver, answer: pc.localDescription! };
 }
 
-function ffmpegChildrenTicks(): number {
-  let pids: string[] = [];
+/** ffmpeg children of this process (one `pgrep`, called outside the measured windows). */
+function ffmpegChildren(): string[] {
   try {
-    pids = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'ffmpeg']).toString().trim().split('\n').filter(Boolean);
+    return execFileSync('pgrep', ['-P', String(process.pid), '-x', 'ffmpeg']).toString().trim().split('\n').filter(Boolean);
   } catch {
-    return 0; // none
+    return []; // none
   }
+}
+
+/** utime + stime ticks of `pids`, read from /proc without spawning anything. */
+function ticksOf(pids: readonly string[]): number {
   let ticks = 0;
   for (const pid of pids) {
     try {
-      const stat = execFileSync('cat', [`/proc/${pid}/stat`]).toString();
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
+      ticks += Number(fields[11]) + Number(fields[12]);
     } catch {
-      // exited between pgrep and read
+      // exited meanwhile
     }
   }
   return ticks;
@@ -182,13 +187,16 @@ async function udpDrops(ports: Set<number>): Promise<number> {
 
 /** Measures CPU of this process (fraction of a core) and of ffmpeg children over `ms`. */
 async function measure(ms: number): Promise<{ node: number; ffmpeg: number }> {
+  // Child processes are looked up before the window: spawning pgrep inside it would be charged
+  // to this process's CPU and inflate the recording figure.
+  const pids = ffmpegChildren();
+  const ff0 = ticksOf(pids);
   const cpu0 = process.cpuUsage();
-  const ff0 = ffmpegChildrenTicks();
   const t0 = performance.now();
   await sleep(ms);
   const cpu = process.cpuUsage(cpu0);
   const wall = performance.now() - t0;
-  const ffTicks = ffmpegChildrenTicks() - ff0;
+  const ffTicks = ticksOf(pids) - ff0;
   return { node: (cpu.user + cpu.system) / 1000 / wall, ffmpeg: (ffTicks * 10) / wall };
 }
 
