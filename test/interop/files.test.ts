@@ -81,7 +81,8 @@ describe.skipIf(noChromium).sequential('interop: file sharing between Chromium a
       });
       if (size > 1) expect(got.chunkSize).toBe(Math.min(size, 60_000));
       if (size >= 10 * 1024 * 1024) {
-        expect(got.connections).toBeGreaterThanOrEqual(2);
+        // The web client adds connections on a 1 s timer, so a download that took longer used several.
+        if (got.ms > 1500) expect(got.connections).toBeGreaterThanOrEqual(2);
         console.log(`[files] page downloaded ${size} B from the bot in ${got.ms} ms over ${got.connections} connections (${(size / 1e3 / got.ms).toFixed(1)} MB/s, WC stop-and-wait)`);
       }
     }

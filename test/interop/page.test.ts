@@ -110,6 +110,8 @@ describe.skipIf(noChromium).sequential('fixture page ↔ fixture page through th
     await alice.t.shareFile('shared.bin', Buffer.from('abc').toString('base64'));
     await alice.t.call(bob.id);
     await expect.poll(async () => (await bob.t.state()).calls[0]?.state, { timeout: 20_000 }).toBe('connected');
+    // Hang up only once the caller is connected too: a caller still dialing sends `abort` (§3.4).
+    await expect.poll(async () => (await alice.t.state()).calls[0]?.state, { timeout: 20_000 }).toBe('connected');
     await alice.t.hangup(bob.id);
     await expect.poll(async () => (await alice.t.sent('Status')).length, { timeout: 5000 }).toBe(1);
     // Idle for > 5 s: one Alive in object form.
