@@ -9,5 +9,8 @@ export default defineConfig({
     // keeps them from starving each other (timing-sensitive media would otherwise flake).
     pool: 'forks',
     fileParallelism: false,
+    // Real Chromium, werift and ffmpeg on a shared 2-core machine: one retry absorbs a scheduling
+    // hiccup; a broken feature still fails both attempts.
+    retry: 1,
   },
 });
