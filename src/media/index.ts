@@ -19,3 +19,4 @@ export * from './meeting-recorder.js';
 export * from './bandwidth.js';
 export * from './media-out.js';
 export * from './mixdown.js';
+export * from './stream-counter.js';

@@ -1,6 +1,6 @@
 import { BehaviorSubject, Subject, Subscription, filter, type Observable } from 'rxjs';
 import { MediaStreamTrack } from 'werift';
-import { MeetingRecorder, playFile, startBandwidthFeedback, type MeetingRecording, type Playback, type RecorderStats } from '../../media/index.js';
+import { MeetingRecorder, RtpStreamCounter, playFile, startBandwidthFeedback, type MeetingRecording, type Playback, type RecorderStats } from '../../media/index.js';
 import type { Call, CallManager, RemoteTrack } from '../../peer/index.js';
 import type { Plugin, PluginContext } from '../plugin.js';
 import { callsExtras, ensureCalls } from './calls.js';
@@ -100,7 +100,7 @@ class RecordSession implements RecorderControl {
   readonly #options: RecordOptions;
   readonly #state = new BehaviorSubject<RecordingState>({ status: 'idle' });
   readonly #finalized = new Subject<MeetingRecording>();
-  readonly #tracks = new Set<RemoteTrack>();
+  readonly #tracks = new Map<RemoteTrack, RtpStreamCounter>();
   readonly #calls: CallManager;
   #recorder?: MeetingRecorder;
   #starting?: Promise<string>;
@@ -137,8 +137,13 @@ class RecordSession implements RecorderControl {
     this.teardown.add(calls.calls$.subscribe((call) => this.#watchCall(call)));
     this.teardown.add(
       calls.tracks$.subscribe((track) => {
-        this.#tracks.add(track);
-        track.rtp$.subscribe({ complete: () => this.#tracks.delete(track), error: () => this.#tracks.delete(track) });
+        const counter = new RtpStreamCounter();
+        this.#tracks.set(track, counter);
+        track.rtp$.subscribe({
+          next: (rtp) => counter.count(rtp.header.sequenceNumber),
+          complete: () => this.#tracks.delete(track),
+          error: () => this.#tracks.delete(track),
+        });
         this.#addWhenNamed(track);
       }),
     );
@@ -177,7 +182,7 @@ class RecordSession implements RecorderControl {
       return {
         recordingsActive: this.#recorder ? this.#tracks.size : 0,
         recordingBytesWritten: stats?.bytesWritten ?? 0,
-        rtpStreams: [...this.#tracks].map((t) => ({ stream: `${t.participantId.slice(0, 12)}/${t.kind}`, packetsReceived: stats?.packetsReceived ?? 0, packetsLost: stats?.packetsLost ?? 0 })),
+        rtpStreams: [...this.#tracks].map(([t, c]) => ({ stream: `${t.participantId.slice(0, 12)}/${t.kind}`, packetsReceived: c.received, packetsLost: c.lost })),
       };
     });
     if (options.command ?? true) this.teardown.add(this.#registerCommand());
@@ -216,7 +221,7 @@ class RecordSession implements RecorderControl {
         this.#finalized.next(result);
       });
       for (const [id, p] of ctx.users) recorder.join(id, p.displayName);
-      for (const track of this.#tracks) this.#addWhenNamed(track);
+      for (const track of this.#tracks.keys()) this.#addWhenNamed(track);
       this.#lastMediaAt = Date.now();
       this.#state.next({ status: 'recording', dir: recorder.dir, startedAt: Date.now() });
       ctx.logger.info({ dir: recorder.dir }, 'recording started');
