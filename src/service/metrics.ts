@@ -26,7 +26,13 @@ export class BotMetrics {
     this.#reconnects = new Counter({ name: 'spreed_bot_reconnects_total', help: 'Channel reconnect attempts', labelNames: ['bot'], registers: [registry] });
     this.#docsIn = new Counter({ name: 'spreed_bot_documents_in_total', help: 'Documents received, by type', labelNames: ['bot', 'type'], registers: [registry] });
     this.#docsOut = new Counter({ name: 'spreed_bot_documents_out_total', help: 'Frames sent, by type', labelNames: ['bot', 'type'], registers: [registry] });
-    const reports = () => [...bots].map((bot) => ({ name: bot.options.name, bot, report: bot.metricsReport() }));
+    // One scrape reads several gauges: ask the plugins once per scrape, not once per gauge.
+    let cached: { at: number; rows: { name: string; bot: Bot; report: BotMetricsReport }[] } | undefined;
+    const reports = () => {
+      const now = Date.now();
+      if (!cached || now - cached.at > 100) cached = { at: now, rows: [...bots].map((bot) => ({ name: bot.options.name, bot, report: bot.metricsReport() })) };
+      return cached.rows;
+    };
     /** A gauge computed at scrape time from rows of `[labels, value]`. */
     const gauge = <L extends string>(name: string, help: string, labelNames: L[], rows: () => [Record<L, string>, number][]) =>
       new Gauge({
