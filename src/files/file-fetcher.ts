@@ -1,78 +1,20 @@
-import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
+import { basename } from 'node:path';
+import { BehaviorSubject, type Observable } from 'rxjs';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { sayByeAndClose } from './channel-util.js';
-import { decodeChunk, requestMessage } from './chunk.js';
+import { decodeChunk } from './chunk.js';
+import { ChunkLayout } from './chunk-layout.js';
+import { ChunkQueue } from './chunk-queue.js';
 import { FileFetchError, type FetchErrorCode } from './errors.js';
-import { MAX_CHUNK_SIZE, chunkCount, parseFileInfo, type FileInfo } from './file-info.js';
-import { moveToFreeName, sanitizeFileName } from './file-names.js';
+import { FetchConnection, withTimeout } from './fetch-connection.js';
+import { fetchLimits, type FetchLimits, type FetchOptions, type FetchResult } from './fetch-options.js';
+import { parseFileInfo, type FileInfo } from './file-info.js';
+import { sanitizeFileName } from './file-names.js';
+import { PartFile } from './part-file.js';
 import { RateMeter, type FetchProgress } from './progress.js';
-import type { ChunkChannel, TokenConnector } from './types.js';
+import type { ChunkChannel } from './types.js';
 
-/** Options for {@link fetchFile}. */
-export interface FetchOptions {
-  /** Opens token connections to the sender. */
-  connector: TokenConnector;
-  /** Session id of the peer that announced the file. */
-  peerId: string;
-  /** The announced FileInfo; its `id` is the token. Validated before anything is opened. */
-  info: FileInfo;
-  /** Folder the file is saved in (created if missing). */
-  targetDir: string;
-  /**
-   * Parallel token connections, fewer for small files. More than one keeps a transfer going while a
-   * dropped connection is replaced; on werift they add CPU cost rather than speed.
-   * @defaultValue `2`
-   */
-  connections?: number;
-  /**
-   * Chunk requests in flight per connection; `1` is the web client's stop-and-wait. About 4 chunks
-   * (240 KB) keep the sender's 256 KiB buffer busy; deeper queues made werift slower under CPU load.
-   * @defaultValue `4`
-   */
-  window?: number;
-  /**
-   * The sender's chunk size when known. @defaultValue learned from the first received chunk that
-   * is not the last one, like the web client
-   */
-  chunkSize?: number;
-  /** A connection that delivers nothing this long while requests are pending is replaced. @defaultValue `15000` */
-  requestTimeoutMs?: number;
-  /** Limit for opening one token connection. @defaultValue `30000` */
-  openTimeoutMs?: number;
-  /** Re-requests per chunk (bad CRC, bad length, timeout) before giving up. @defaultValue `5` */
-  maxRetries?: number;
-  /** Connections that may fail to open or drop mid-transfer before giving up. @defaultValue `8` */
-  maxConnectionFailures?: number;
-  /** Aborting cancels the download like {@link FileFetch.cancel}. */
-  signal?: AbortSignal;
-  /** @defaultValue silentLogger */
-  logger?: Logger;
-}
-
-/** A finished download. */
-export interface FetchResult {
-  /** Where the file was saved. */
-  path: string;
-  /** The file name used in the target folder, after sanitising and collision numbering. */
-  name: string;
-  /** Bytes written; equals `FileInfo.size`. */
-  size: number;
-}
-
-interface Connection {
-  readonly channel: ChunkChannel;
-  /** Chunk index → time the request was sent. */
-  readonly inflight: Map<number, number>;
-  /** Last time this connection delivered a chunk (or got its first request). */
-  lastProgress: number;
-  readonly subs: Subscription[];
-}
-
-const TODO = 0;
-const REQUESTED = 1;
-const RECEIVED = 2;
+export type { FetchOptions, FetchResult } from './fetch-options.js';
 
 /**
  * Downloads a shared file from a peer: several token connections, a window of pipelined chunk
@@ -95,31 +37,17 @@ export class FileFetch {
   private readonly info: FileInfo;
   private readonly name: string;
   private readonly logger: Logger;
-  private readonly connectionsWanted: number;
-  private readonly window: number;
-  private readonly requestTimeoutMs: number;
-  private readonly openTimeoutMs: number;
-  private readonly maxRetries: number;
-  private readonly maxConnectionFailures: number;
+  private readonly limits: FetchLimits;
   private readonly progress: BehaviorSubject<FetchProgress>;
   private readonly rate = new RateMeter();
   private readonly abort = new AbortController();
-  private readonly state: Uint8Array;
-  private readonly retries: Uint8Array;
-  private readonly retryQueue: number[] = [];
-  private readonly connections = new Set<Connection>();
-  private readonly writes = new Set<Promise<void>>();
+  private readonly queue: ChunkQueue;
+  private readonly layout: ChunkLayout;
+  private readonly connections = new Set<FetchConnection>();
   private readonly logged = new Set<string>();
-  private cursor = 0;
-  private received = 0;
-  private bytes = 0;
-  private chunkSize?: number;
-  /** The last chunk, when it arrives before the chunk size is known. */
-  private heldLast?: Buffer;
   private opening = 0;
   private failures = 0;
-  private handle?: FileHandle;
-  private partPath?: string;
+  private part?: PartFile;
   private ticker?: NodeJS.Timeout;
   private finished = false;
   private completing = false;
@@ -128,12 +56,7 @@ export class FileFetch {
 
   constructor(private readonly options: FetchOptions) {
     this.logger = (options.logger ?? silentLogger).child({ token: String(options.info?.id).slice(0, 12) });
-    this.connectionsWanted = Math.max(1, Math.floor(options.connections ?? 2));
-    this.window = Math.max(1, Math.floor(options.window ?? 4));
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
-    this.openTimeoutMs = options.openTimeoutMs ?? 30_000;
-    this.maxRetries = Math.min(255, options.maxRetries ?? 5);
-    this.maxConnectionFailures = options.maxConnectionFailures ?? 8;
+    this.limits = fetchLimits(options);
     this.done = new Promise<FetchResult>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -144,8 +67,15 @@ export class FileFetch {
     const info = parseFileInfo(options.info);
     this.info = info ?? { id: '', chunks: 0, name: 'download', size: 0, type: '' };
     this.name = sanitizeFileName(this.info.name);
-    this.state = new Uint8Array(this.info.chunks);
-    this.retries = new Uint8Array(this.info.chunks);
+    this.queue = new ChunkQueue(this.info.chunks);
+    this.layout = new ChunkLayout(this.info, {
+      isFinished: () => this.finished,
+      received: (index, length) => this.markReceived(index, length),
+      unreceived: (index, length) => this.queue.unmarkReceived(index, length),
+      retry: (index, why) => this.retry(index, why),
+      write: (index, payload) => this.write(index, payload),
+      protocolError: (message) => this.fail('fetch_protocol', message),
+    });
     this.progress = new BehaviorSubject<FetchProgress>({ received: 0, total: this.info.chunks, bytes: 0, rate: 0 });
     this.progress$ = this.progress.asObservable();
 
@@ -153,7 +83,7 @@ export class FileFetch {
       this.fail('fetch_bad_file_info', 'the FileInfo is not valid (id, size, chunks, name); nothing to download');
       return;
     }
-    if (options.chunkSize !== undefined && !this.learnChunkSize(options.chunkSize)) return;
+    if (options.chunkSize !== undefined && !this.layout.learn(options.chunkSize)) return;
     if (options.signal?.aborted) {
       this.cancel();
       return;
@@ -169,15 +99,12 @@ export class FileFetch {
 
   private async start(): Promise<void> {
     try {
-      await mkdir(this.options.targetDir, { recursive: true });
-      const { handle, path } = await openPartFile(this.options.targetDir, this.name);
+      const part = await PartFile.create(this.options.targetDir, this.name);
       if (this.finished) {
-        await handle.close().catch(() => undefined);
-        await unlink(path).catch(() => undefined);
+        await part.discard();
         return;
       }
-      this.handle = handle;
-      this.partPath = path;
+      this.part = part;
     } catch (cause) {
       this.fail('fetch_io', `cannot create the download file in ${this.options.targetDir}: ${(cause as Error).message}`, cause);
       return;
@@ -186,7 +113,7 @@ export class FileFetch {
       void this.complete();
       return;
     }
-    const tick = Math.max(50, Math.min(1000, this.requestTimeoutMs / 4));
+    const tick = Math.max(50, Math.min(1000, this.limits.requestTimeoutMs / 4));
     this.ticker = setInterval(() => this.checkTimeouts(), tick);
     this.ensureConnections();
   }
@@ -195,8 +122,8 @@ export class FileFetch {
 
   private ensureConnections(): void {
     if (this.finished) return;
-    const missing = this.info.chunks - this.received;
-    const wanted = missing <= 0 ? 0 : Math.min(this.connectionsWanted, Math.ceil(missing / this.window));
+    const missing = this.info.chunks - this.queue.received;
+    const wanted = missing <= 0 ? 0 : Math.min(this.limits.connections, Math.ceil(missing / this.limits.window));
     while (this.connections.size + this.opening < wanted) void this.openConnection();
   }
 
@@ -205,7 +132,7 @@ export class FileFetch {
     let channel: ChunkChannel;
     const opening = Promise.resolve().then(() => this.options.connector.open(this.options.peerId, this.info.id, this.abort.signal));
     try {
-      channel = await withTimeout(opening, this.openTimeoutMs, `opening a token connection took longer than ${this.openTimeoutMs} ms`);
+      channel = await withTimeout(opening, this.limits.openTimeoutMs, `opening a token connection took longer than ${this.limits.openTimeoutMs} ms`);
     } catch (err) {
       // A connection that opens after its timeout is nobody's: close it.
       opening.then((late) => late.close(), () => undefined);
@@ -220,11 +147,11 @@ export class FileFetch {
       sayByeAndClose(channel);
       return;
     }
-    const connection: Connection = { channel, inflight: new Map(), lastProgress: Date.now(), subs: [] };
+    const connection = new FetchConnection(channel);
     this.connections.add(connection);
-    connection.subs.push(
-      channel.message$.subscribe({ next: (m) => this.onMessage(connection, m) }),
-      channel.closed$.subscribe(() => this.dropConnection(connection, 'closed by the sender')),
+    connection.listen(
+      (m) => this.onMessage(connection, m),
+      () => this.dropConnection(connection, 'closed by the sender'),
     );
     this.pump(connection);
   }
@@ -232,7 +159,7 @@ export class FileFetch {
   /** Counts a failed or lost connection and schedules a replacement, or fails the download. */
   private connectionFailed(reason: string, cause?: unknown): void {
     this.failures++;
-    if (this.failures > this.maxConnectionFailures) {
+    if (this.failures > this.limits.maxConnectionFailures) {
       this.fail('fetch_connect_failed', `${reason}; gave up after ${this.failures} failed connections — is the sender still sharing it?`, cause);
       return;
     }
@@ -241,91 +168,64 @@ export class FileFetch {
   }
 
   /** Forgets a connection that closed or stalled; its pending chunks go back to the queue. */
-  private dropConnection(connection: Connection, reason: string): void {
+  private dropConnection(connection: FetchConnection, reason: string): void {
     if (!this.connections.delete(connection)) return;
-    for (const s of connection.subs) s.unsubscribe();
-    for (const index of connection.inflight.keys()) this.requeue(index);
-    connection.inflight.clear();
-    sayByeAndClose(connection.channel);
+    connection.stopListening();
+    for (const index of connection.takeInflight()) this.queue.requeue(index);
+    connection.close();
     if (this.finished) return;
-    this.logger.info({ reason, remaining: this.info.chunks - this.received }, 'files: token connection lost, resuming on another');
+    this.logger.info({ reason, remaining: this.info.chunks - this.queue.received }, 'files: token connection lost, resuming on another');
     this.connectionFailed(`connection ${reason}`);
     for (const c of this.connections) this.pump(c);
   }
 
   // ---- requests ----
 
-  private nextIndex(): number | undefined {
-    while (this.retryQueue.length > 0) {
-      const index = this.retryQueue.shift()!;
-      if (this.state[index] !== RECEIVED) return index;
-    }
-    while (this.cursor < this.info.chunks) {
-      const index = this.cursor++;
-      if (this.state[index] === TODO) return index;
-    }
-    return undefined;
-  }
-
-  private pump(connection: Connection): void {
-    while (!this.finished && connection.inflight.size < this.window) {
-      const index = this.nextIndex();
+  /** Fills the connection's request window from the queue. */
+  private pump(connection: FetchConnection): void {
+    while (!this.finished && connection.inflight.size < this.limits.window) {
+      const index = this.queue.next();
       if (index === undefined) return;
-      if (connection.inflight.size === 0) connection.lastProgress = Date.now();
-      this.state[index] = REQUESTED;
-      connection.inflight.set(index, Date.now());
-      try {
-        connection.channel.send(requestMessage(index));
-      } catch {
+      this.queue.markRequested(index);
+      if (!connection.request(index)) {
         this.dropConnection(connection, 'failed to send');
         return;
       }
     }
   }
 
-  /** Puts a chunk back in the queue without counting a retry (its connection went away). */
-  private requeue(index: number): void {
-    if (this.state[index] === RECEIVED) return;
-    this.state[index] = TODO;
-    this.retryQueue.push(index);
-  }
-
   /** Requests a chunk again after a bad reply; fails the download after too many. */
   private retry(index: number, why: string): void {
-    if (this.state[index] === RECEIVED) return;
-    this.retries[index]!++;
-    if (this.retries[index]! > this.maxRetries) {
-      this.fail('fetch_too_many_retries', `chunk ${index} failed ${this.retries[index]} times (${why}); the sender's file may have changed`);
+    if (this.queue.isReceived(index)) return;
+    const count = this.queue.countRetry(index);
+    if (count > this.limits.maxRetries) {
+      this.fail('fetch_too_many_retries', `chunk ${index} failed ${count} times (${why}); the sender's file may have changed`);
       return;
     }
     this.logger.debug({ index, why }, 'files: requesting chunk again');
-    this.requeue(index);
+    this.queue.requeue(index);
   }
 
   private checkTimeouts(): void {
     const now = Date.now();
     for (const connection of [...this.connections]) {
       if (connection.inflight.size === 0) continue;
-      if (now - connection.lastProgress > this.requestTimeoutMs) {
-        this.dropConnection(connection, `delivered nothing for ${this.requestTimeoutMs} ms`);
+      if (now - connection.lastProgress > this.limits.requestTimeoutMs) {
+        this.dropConnection(connection, `delivered nothing for ${this.limits.requestTimeoutMs} ms`);
         continue;
       }
       // A request long overdue on a connection that keeps delivering was skipped by the sender
       // (the web client uploader answers nothing for indices it refuses): ask again. On a connection
       // that went quiet, wait for the stall check above instead of charging the chunks a retry.
-      if (now - connection.lastProgress > this.requestTimeoutMs / 2) continue;
-      for (const [index, sentAt] of connection.inflight) {
-        if (now - sentAt <= this.requestTimeoutMs) continue;
-        connection.inflight.delete(index);
-        this.retry(index, 'request timed out');
-      }
+      if (now - connection.lastProgress > this.limits.requestTimeoutMs / 2) continue;
+      for (const index of connection.takeOverdue(now, this.limits.requestTimeoutMs)) this.retry(index, 'request timed out');
       this.pump(connection);
     }
   }
 
   // ---- chunks ----
 
-  private onMessage(connection: Connection, message: string | Buffer): void {
+  private onMessage(connection: FetchConnection, message: string | Buffer): void {
     if (this.finished) return;
     if (typeof message === 'string') {
       this.logOnce('text', 'files: unexpected text message from the sender, ignored');
@@ -350,87 +250,27 @@ export class FileFetch {
       this.logOnce('range', 'files: sender sent a chunk index beyond the file, ignored');
       return;
     }
-    if (wasInflight || this.state[index] === REQUESTED) connection.lastProgress = Date.now();
-    if (this.state[index] !== RECEIVED) this.accept(index, payload);
+    if (wasInflight || this.queue.isRequested(index)) connection.lastProgress = Date.now();
+    if (!this.queue.isReceived(index)) this.layout.accept(index, payload);
     this.pump(connection);
   }
 
-  private accept(index: number, payload: Buffer): void {
-    const last = this.info.chunks - 1;
-    if (this.chunkSize === undefined) {
-      if (index === last && last > 0) {
-        // Cannot place the remainder before knowing the chunk size; keep it (≤ 64 KiB).
-        this.heldLast = payload;
-        this.markReceived(index, payload.length);
-        return;
-      }
-      if (last === 0) {
-        if (payload.length !== this.info.size) return this.retry(index, `length ${payload.length} ≠ file size`);
-        this.chunkSize = this.info.size;
-      } else if (!this.learnChunkSize(payload.length)) {
-        return;
-      }
-      if (this.heldLast) {
-        const held = this.heldLast;
-        this.heldLast = undefined;
-        if (!this.placeHeldLast(held)) return;
-      }
-    }
-    const expected = this.expectedLength(index);
-    if (payload.length !== expected) return this.retry(index, `length ${payload.length}, expected ${expected}`);
-    this.markReceived(index, payload.length);
-    this.write(index, payload);
-  }
-
-  private placeHeldLast(held: Buffer): boolean {
-    const last = this.info.chunks - 1;
-    if (held.length !== this.expectedLength(last)) {
-      this.state[last] = TODO;
-      this.received--;
-      this.bytes -= held.length;
-      this.retry(last, 'last chunk length does not fit the chunk size');
-      return !this.finished;
-    }
-    this.write(last, held);
-    return true;
-  }
-
-  /** Adopts the sender's chunk size if it fits FileInfo's size and chunk count. */
-  private learnChunkSize(size: number): boolean {
-    if (!Number.isInteger(size) || size < 1 || size > MAX_CHUNK_SIZE || chunkCount(this.info.size, size) !== this.info.chunks) {
-      this.fail('fetch_protocol', `chunk size ${size} does not fit FileInfo (size ${this.info.size}, ${this.info.chunks} chunks)`);
-      return false;
-    }
-    this.chunkSize = size;
-    return true;
-  }
-
-  private expectedLength(index: number): number {
-    const chunkSize = this.chunkSize!;
-    return Math.min(chunkSize, this.info.size - index * chunkSize);
-  }
-
   private markReceived(index: number, length: number): void {
-    this.state[index] = RECEIVED;
-    this.received++;
-    this.bytes += length;
-    this.progress.next({ received: this.received, total: this.info.chunks, bytes: this.bytes, rate: this.rate.update(this.bytes) });
+    this.queue.markReceived(index, length);
+    this.emitProgress();
+  }
+
+  private emitProgress(): void {
+    const { received, bytes } = this.queue;
+    this.progress.next({ received, total: this.info.chunks, bytes, rate: this.rate.update(bytes) });
   }
 
   private write(index: number, payload: Buffer): void {
-    const handle = this.handle!;
-    const position = index * this.chunkSize!;
-    const pending = (async () => {
-      let offset = 0;
-      while (offset < payload.length) {
-        const { bytesWritten } = await handle.write(payload, offset, payload.length - offset, position + offset);
-        offset += bytesWritten;
-      }
-    })()
-      .catch((cause: unknown) => this.fail('fetch_io', `writing ${this.partPath} failed: ${(cause as Error).message}`, cause))
-      .finally(() => this.writes.delete(pending));
-    this.writes.add(pending);
-    if (this.received === this.info.chunks && this.heldLast === undefined) void this.complete();
+    const part = this.part!;
+    part.write(this.layout.position(index), payload, (cause) =>
+      this.fail('fetch_io', `writing ${part.path} failed: ${(cause as Error).message}`, cause),
+    );
+    if (this.queue.received === this.info.chunks && !this.layout.holdsLast) void this.complete();
   }
 
   // ---- end ----
@@ -440,21 +280,19 @@ export class FileFetch {
     this.completing = true;
     this.stopNetwork();
     try {
-      while (this.writes.size > 0) await Promise.all([...this.writes]);
+      const part = this.part!;
+      await part.flush();
       if (this.finished) return;
-      const handle = this.handle!;
-      this.handle = undefined;
-      await handle.close();
-      const size = (await stat(this.partPath!)).size;
+      const size = await part.close();
       if (size !== this.info.size) {
         this.fail('fetch_size_mismatch', `downloaded ${size} bytes but the FileInfo says ${this.info.size}`);
         return;
       }
-      const path = await moveToFreeName(this.partPath!, this.options.targetDir, this.name);
+      const path = await part.moveTo(this.options.targetDir, this.name);
       if (this.finished) return;
       this.finished = true;
       const result: FetchResult = { path, name: basename(path), size };
-      this.progress.next({ received: this.received, total: this.info.chunks, bytes: this.bytes, rate: this.rate.update(this.bytes) });
+      this.emitProgress();
       this.progress.complete();
       this.logger.info({ name: result.name, size }, 'files: download complete');
       this.resolveDone(result);
@@ -468,10 +306,7 @@ export class FileFetch {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
     this.abort.abort();
-    for (const connection of this.connections) {
-      for (const s of connection.subs) s.unsubscribe();
-      sayByeAndClose(connection.channel);
-    }
+    for (const connection of this.connections) connection.close();
     this.connections.clear();
   }
 
@@ -489,11 +324,7 @@ export class FileFetch {
   }
 
   private async discardPart(): Promise<void> {
-    await Promise.allSettled([...this.writes]);
-    const handle = this.handle;
-    this.handle = undefined;
-    await handle?.close().catch(() => undefined);
-    if (this.partPath) await unlink(this.partPath).catch(() => undefined);
+    await this.part?.discard();
   }
 
   private logOnce(key: string, message: string): void {
@@ -501,24 +332,4 @@ export class FileFetch {
     this.logged.add(key);
     this.logger.warn(message);
   }
-}
-
-/** Creates `.name.part` exclusively, numbering it when another download already uses that name. */
-async function openPartFile(dir: string, name: string): Promise<{ handle: FileHandle; path: string }> {
-  for (let n = 0; ; n++) {
-    const path = join(dir, n === 0 ? `.${name}.part` : `.${name}.${n}.part`);
-    try {
-      return { handle: await open(path, 'wx'), path };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 100) throw err;
-    }
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
