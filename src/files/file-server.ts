@@ -29,6 +29,7 @@ export class FileServer {
   private readonly logger: Logger;
   private readonly connections = new Set<ServingConnection>();
   private closed = false;
+  private finishedBytes = 0;
 
   constructor(private readonly options: FileServerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -60,8 +61,18 @@ export class FileServer {
     const connection = new ServingConnection(channel, token, this.options.files, this.limits, logger);
     if (this.closed) connection.close();
     this.connections.add(connection);
-    void connection.done.then(() => this.connections.delete(connection));
+    void connection.done.then(() => {
+      this.connections.delete(connection);
+      this.finishedBytes += connection.bytesSent;
+    });
     return connection;
+  }
+
+  /** Payload bytes served over all connections, finished and running. */
+  get bytesServed(): number {
+    let bytes = this.finishedBytes;
+    for (const c of this.connections) bytes += c.bytesSent;
+    return bytes;
   }
 
   /** Closes every served connection. Idempotent. */

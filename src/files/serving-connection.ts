@@ -44,6 +44,8 @@ type Opened = { ok: true; file: SharedFile; handle: FileHandle } | { ok: false; 
 export class ServingConnection {
   /** Resolves once the connection is closed and the file handle released. Never rejects. */
   readonly done: Promise<void>;
+  /** Payload bytes sent so far (chunk headers excluded). */
+  bytesSent = 0;
   private readonly queue: Pending[] = [];
   private readonly logged = new Set<Refusal>();
   private readonly subs: Subscription[] = [];
@@ -173,6 +175,7 @@ export class ServingConnection {
         if (this.closed) break;
         try {
           this.channel.send(chunk);
+          this.bytesSent += chunk.length - CHUNK_HEADER_SIZE;
         } catch (err) {
           this.logger.debug({ token: short(this.token), err }, 'files: send failed, closing connection');
           this.close();

@@ -61,8 +61,9 @@ describe('file plugins (bot ↔ bot)', () => {
     const downloads = collector.services.require('fileDownloads');
     const saved: string[] = [];
     downloads.finished$.subscribe((r) => saved.push(r.name));
-    await bot('Sharer', [shareFolder({ dir: shareDir })]);
+    const sharer = await bot('Sharer', [shareFolder({ dir: shareDir })]);
     await expect.poll(() => saved.length, { timeout: 30_000 }).toBe(3);
+    expect(sharer.metricsReport().fileTransfers).toEqual([{ direction: 'serve', count: expect.any(Number), bytes: 300_002 }]);
     for (const [name, data] of Object.entries(files)) {
       const base = name.split('/').pop()!;
       const got = await readFile(join(dropDir, base));

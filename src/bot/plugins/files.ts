@@ -106,7 +106,7 @@ export function shareFolder(options: ShareFolderOptions): Plugin {
           announce(message.private ? message.from : '');
         },
       });
-      ctx.onMetrics(() => ({ fileTransfers: [{ direction: 'serve', count: served, bytes: 0 }] }));
+      ctx.onMetrics(() => ({ fileTransfers: [{ direction: 'serve', count: served, bytes: server.bytesServed }] }));
       ctx.logger.info({ dir, files: infos.length }, 'sharing folder');
       return () => {
         joinSub?.unsubscribe();
