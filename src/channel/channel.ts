@@ -1,79 +1,23 @@
 import { BehaviorSubject, ReplaySubject, Subject, type Observable } from 'rxjs';
-import WebSocket, { type RawData } from 'ws';
-import {
-  encodeFrame,
-  frames,
-  MAX_RECEIVED_FRAME,
-  type OutgoingFrame,
-  type Received,
-  type SelfDoc,
-  type SessionStatus,
-  type WelcomeDoc,
-} from '../protocol/index.js';
-import { defaultBackoff, type BackoffPolicy } from '../util/backoff.js';
+import type { RawData } from 'ws';
+import { encodeFrame, frames, type OutgoingFrame, type Received, type SelfDoc, type SessionStatus, type WelcomeDoc } from '../protocol/index.js';
+import { defaultBackoff } from '../util/backoff.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { ChannelError, ChannelRequestError } from './errors.js';
+import { ChannelError } from './errors.js';
 import { parseFrame } from './fast-parse.js';
+import { Connection, type ConnectionHooks } from './connection.js';
 import { Keepalive } from './keepalive.js';
+import { OfflineQueue } from './offline-queue.js';
+import { iceServersOf, type ChannelOptions, type IceServer } from './options.js';
 import { RequestTracker } from './request-tracker.js';
+import { RoomMembership } from './rooms.js';
+import { SelfRefresh } from './self-refresh.js';
+import { closeSocket, messageText } from './socket.js';
 import type { ChannelState } from './state.js';
 import { guardSubscriberErrors } from './unhandled.js';
+import { Deferred } from './waiter.js';
 
-/** Options of a {@link Channel}. */
-export interface ChannelOptions {
-  /** WebSocket URL of the channeling endpoint, e.g. `ws://127.0.0.1:8080/ws`. */
-  url: string;
-  /** Structured logger. @defaultValue `silentLogger` */
-  logger?: Logger;
-  /** Timeout of {@link Channel.request}. @defaultValue `10000` */
-  requestTimeoutMs?: number;
-  /** Send an Alive when nothing was received for this long. @defaultValue `5000` */
-  aliveIdleMs?: number;
-  /** Drop the socket and reconnect when still nothing was received after this long. @defaultValue `11500` */
-  deadAfterMs?: number;
-  /** Delay before each reconnect attempt. @defaultValue {@link defaultBackoff} (0 ms, +500 ms per attempt, ≤ 10 s, jitter) */
-  reconnect?: BackoffPolicy;
-  /** Frames kept while offline; beyond that {@link Channel.send} throws `queue_full`. @defaultValue `256` */
-  maxQueue?: number;
-  /** `Ua` sent in Hello (shown to others). @defaultValue `'spreed-bot'` */
-  ua?: string;
-  /**
-   * Time from opening the socket to receiving Self before the attempt is abandoned.
-   * @defaultValue like the web client: 5 s, +5 s per attempt, at most 20 s
-   */
-  connectTimeoutMs?: number;
-}
-
-/** An ICE server entry as RTCPeerConnection (and werift) take it. */
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}
-
-interface RoomWish {
-  name: string;
-  pin?: string;
-  type: string;
-  ua?: string;
-  version?: string;
-}
-
-interface Queued {
-  text: string;
-  iid?: string;
-}
-
-interface Waiter<T> {
-  resolve: (value: T) => void;
-  reject: (error: Error) => void;
-}
-
-/** Hello, Self and Room are never queued while offline (PROTOCOL-NOTES §2.7). */
-const neverQueued = new Set<string>(['Hello', 'Self', 'Room']);
-const MAX_TIMER = 2 ** 31 - 1;
-/** A hostile server must not make one frame eat unbounded memory; a 5000-user Users list fits. */
-const MAX_PAYLOAD = MAX_RECEIVED_FRAME;
+export type { ChannelOptions, IceServer } from './options.js';
 
 /**
  * A channeling client: one WebSocket to a Spreed WebRTC server, exposed as RxJS streams of
@@ -105,8 +49,6 @@ export class Channel {
 
   private readonly log: Logger;
   private readonly requestTimeoutMs: number;
-  private readonly maxQueue: number;
-  private readonly policy: BackoffPolicy;
   private readonly documents = new Subject<Received>();
   private readonly stateSubject = new BehaviorSubject<ChannelState>({ status: 'connecting', attempt: 0 });
   private readonly selfSubject = new ReplaySubject<SelfDoc>(1);
@@ -114,21 +56,17 @@ export class Channel {
   private readonly closedSubject = new ReplaySubject<void>(1);
   private readonly requests = new RequestTracker();
   private readonly keepalive: Keepalive;
+  private readonly queue: OfflineQueue;
+  private readonly connection: Connection;
+  private readonly rooms: RoomMembership;
+  private readonly selfRefresh: SelfRefresh;
 
-  private socket: WebSocket | undefined;
   /** The socket is open and its Self arrived: frames go out directly. */
   private ready = false;
   private selfDoc: SelfDoc | undefined;
   private token: string | undefined;
-  private room: RoomWish | undefined;
   private status: SessionStatus | undefined;
-  private queue: Queued[] = [];
-  private joinWaiters: Waiter<WelcomeDoc>[] = [];
-  private attempt = 0;
-  private connecting: { promise: Promise<SelfDoc>; waiter: Waiter<SelfDoc>; settled: boolean } | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private connectTimer: NodeJS.Timeout | undefined;
-  private selfRefreshTimer: NodeJS.Timeout | undefined;
+  private connecting: Deferred<SelfDoc> | undefined;
   private closing: Promise<void> | undefined;
 
   /**
@@ -139,10 +77,25 @@ export class Channel {
     if (!URL.canParse(options.url) || !/^wss?:$/.test(new URL(options.url).protocol)) {
       throw new ChannelError('invalid_url', `not a WebSocket URL: ${JSON.stringify(options.url)}; use ws://host:port/ws or wss://…`);
     }
-    this.log = options.logger ?? silentLogger;
+    const log = (this.log = options.logger ?? silentLogger);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.maxQueue = options.maxQueue ?? 256;
-    this.policy = options.reconnect ?? defaultBackoff;
+    this.queue = new OfflineQueue(options.maxQueue ?? 256);
+    const connectionHooks: ConnectionHooks = {
+      log,
+      url: options.url,
+      closing: () => this.closing !== undefined,
+      token: () => this.token,
+      state: () => this.state,
+      setState: (state) => this.setState(state),
+      opened: () => this.keepalive.start(),
+      message: (data, isBinary) => this.onMessage(data, isBinary),
+      lost: () => this.onSocketGone(),
+      gaveUp: (error) => {
+        this.connecting?.reject(error);
+        void this.shutdown(error.message);
+      },
+    };
+    this.connection = new Connection(connectionHooks, options.reconnect ?? defaultBackoff, options.connectTimeoutMs);
     this.documents$ = this.documents.asObservable();
     this.state$ = this.stateSubject.asObservable();
     this.self$ = this.selfSubject.asObservable();
@@ -151,10 +104,23 @@ export class Channel {
     this.sent$ = this.sentSubject.asObservable();
     this.keepalive = new Keepalive(options.aliveIdleMs ?? 5000, options.deadAfterMs ?? 11_500, {
       sendAlive: (value) => this.ready && this.write(encodeFrame(frames.alive(value))),
-      dead: (silentMs) => this.dropSocket(`nothing received for ${silentMs} ms`),
+      dead: (silentMs) => this.connection.drop(`nothing received for ${silentMs} ms`),
       rtt: (ms) => this.rttSubject.next(ms),
     });
-    guardSubscriberErrors(this.log);
+    this.rooms = new RoomMembership({
+      log,
+      ua: options.ua,
+      isReady: () => this.ready,
+      self: () => this.selfDoc,
+      request: (frame) => this.request(frame),
+      state: () => this.state,
+      setState: (state) => this.setState(state),
+    });
+    this.selfRefresh = new SelfRefresh(() => {
+      if (!this.ready) return;
+      this.request(frames.self()).catch((error: Error) => this.log.warn({ err: error }, 'channel: Self refresh failed'));
+    });
+    guardSubscriberErrors(log);
   }
 
   /** The current connection state. */
@@ -174,15 +140,7 @@ export class Channel {
 
   /** ICE servers from the latest Self (`Turn` with credentials when the server has a TURN secret, and `Stun`). */
   iceServers(): IceServer[] {
-    const self = this.selfDoc;
-    if (!self) return [];
-    const servers: IceServer[] = [];
-    const turnUrls = self.Turn?.urls;
-    if (turnUrls && turnUrls.length > 0) {
-      servers.push({ urls: [...turnUrls], username: self.Turn?.username, credential: self.Turn?.password });
-    }
-    if (self.Stun && self.Stun.length > 0) servers.push({ urls: [...self.Stun] });
-    return servers;
+    return iceServersOf(this.selfDoc);
   }
 
   /**
@@ -192,12 +150,11 @@ export class Channel {
   connect(): Promise<SelfDoc> {
     if (this.connecting) return this.connecting.promise;
     if (this.closing) return Promise.reject(new ChannelError('closed', 'the channel is closed: create a new Channel'));
-    let waiter!: Waiter<SelfDoc>;
-    const promise = new Promise<SelfDoc>((resolve, reject) => (waiter = { resolve, reject }));
-    promise.catch(() => undefined); // the caller's to handle; never an unhandled rejection
-    this.connecting = { promise, waiter, settled: false };
-    this.openSocket();
-    return promise;
+    const connecting = new Deferred<SelfDoc>();
+    connecting.promise.catch(() => undefined); // the caller's to handle; never an unhandled rejection
+    this.connecting = connecting;
+    this.connection.open();
+    return connecting.promise;
   }
 
   /**
@@ -236,16 +193,13 @@ export class Channel {
    */
   hello(opts: { room: string; pin?: string; ua?: string; type?: string; version?: string }): Promise<WelcomeDoc> {
     if (this.closing) return Promise.reject(this.closedError());
-    this.room = { name: opts.room, pin: opts.pin || undefined, type: opts.type ?? '', ua: opts.ua, version: opts.version };
-    return this.join();
+    return this.rooms.hello(opts);
   }
 
   /** Leaves the room (others see a soft Left) and forgets it, so reconnects do not rejoin. */
   leave(): void {
     if (this.closing) return;
-    this.room = undefined;
-    const waiters = this.joinWaiters.splice(0);
-    for (const w of waiters) w.reject(new ChannelError('aborted', 'leave() was called before the room was joined'));
+    this.rooms.forget();
     if (this.ready) this.write(encodeFrame(frames.leave()));
     const state = this.state;
     if (state.status === 'joined') this.setState({ status: 'connected', self: state.self });
@@ -265,78 +219,21 @@ export class Channel {
 
   // ---------- socket lifecycle ----------
 
-  private openSocket(): void {
-    if (this.closing) return;
-    const attempt = this.attempt;
-    const current = this.state;
-    if (current.status !== 'connecting' || current.attempt !== attempt) this.setState({ status: 'connecting', attempt });
-    const url = new URL(this.options.url);
-    if (this.token) url.searchParams.set('t', this.token);
-    let socket: WebSocket;
-    try {
-      // ws answers server pings by itself (autoPong), which the real server requires within 60 s.
-      socket = new WebSocket(url, { maxPayload: MAX_PAYLOAD, autoPong: true });
-    } catch (error) {
-      this.log.warn({ err: error }, 'channel: cannot open socket');
-      this.scheduleReconnect(`cannot open socket: ${(error as Error).message}`);
-      return;
-    }
-    this.socket = socket;
-    const timeoutMs = this.options.connectTimeoutMs ?? Math.min(5000 + 5000 * attempt, 20_000);
-    this.connectTimer = setTimeout(() => this.dropSocket(`no Self within ${timeoutMs} ms`), timeoutMs);
-    this.connectTimer.unref?.();
-    socket.on('open', () => socket === this.socket && this.keepalive.start());
-    socket.on('message', (data, isBinary) => this.onMessage(socket, data, isBinary));
-    socket.on('error', (error) => this.log.debug({ err: error }, 'channel: socket error'));
-    socket.on('close', (code, reason) => this.onSocketGone(socket, `socket closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`));
-  }
-
-  private onSocketGone(socket: WebSocket, reason: string): void {
-    if (socket !== this.socket) return;
-    this.socket = undefined;
+  /** The socket is gone (before a reconnect is scheduled). */
+  private onSocketGone(): void {
     this.ready = false;
     this.keepalive.stop();
-    clearTimeout(this.connectTimer);
-    clearTimeout(this.selfRefreshTimer);
+    this.selfRefresh.stop();
     this.requests.failWritten(() => new ChannelError('connection_lost', 'the socket dropped before the reply arrived; retry after reconnect'));
-    if (this.closing) return;
-    this.log.info({ reason }, 'channel: connection lost');
-    this.scheduleReconnect(reason);
   }
 
-  private scheduleReconnect(reason: string): void {
-    this.attempt += 1;
-    const delayMs = this.policy.delay(this.attempt);
-    if (delayMs === undefined) {
-      const error = new ChannelError('connect_failed', `giving up after ${this.attempt - 1} reconnect attempts: ${reason}`);
-      if (this.connecting && !this.connecting.settled) {
-        this.connecting.settled = true;
-        this.connecting.waiter.reject(error);
-      }
-      void this.shutdown(error.message);
-      return;
-    }
-    this.setState({ status: 'reconnecting', attempt: this.attempt, delayMs, reason });
-    this.reconnectTimer = setTimeout(() => this.openSocket(), delayMs);
-  }
-
-  /** Drops the current socket at once (dead connection, connect timeout) and reconnects. */
-  private dropSocket(reason: string): void {
-    const socket = this.socket;
-    if (!socket) return;
-    this.onSocketGone(socket, reason);
-    socket.terminate();
-  }
-
-  private onMessage(socket: WebSocket, data: RawData, isBinary: boolean): void {
-    if (socket !== this.socket) return;
+  private onMessage(data: RawData, isBinary: boolean): void {
     this.keepalive.received();
     if (isBinary) {
       this.log.warn('channel: dropped binary frame (the channeling API sends text only)');
       return;
     }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
-    const parsed = parseFrame(text);
+    const parsed = parseFrame(messageText(data));
     if (!parsed.ok) {
       this.log.warn({ reason: parsed.reason }, 'channel: dropped invalid document');
       return;
@@ -350,20 +247,9 @@ export class Channel {
         this.onSelf(received.doc);
         break;
       case 'Welcome':
-        if (this.room && this.selfDoc && received.doc.Room.Name === this.room.name) {
-          this.setState({ status: 'joined', self: this.selfDoc, room: received.doc.Room });
-        }
+      case 'Room':
+        this.rooms.observe(received);
         break;
-      case 'Room': {
-        // A Room update of the current room may change its PIN, which is needed to rejoin.
-        const state = this.state;
-        if (this.room && state.status === 'joined' && received.doc.Name === this.room.name) {
-          const creds = received.doc.Credentials;
-          if (creds && creds.PIN !== undefined) this.room.pin = creds.PIN || undefined;
-          this.setState({ status: 'joined', self: state.self, room: received.doc });
-        }
-        break;
-      }
       case 'Alive':
         this.keepalive.echo(received.doc.Alive);
         break;
@@ -379,7 +265,7 @@ export class Channel {
     if (previous && previous.Id !== self.Id) this.log.warn({ previous: previous.Id, id: self.Id }, 'channel: the server gave a new session (token expired or invalid)');
     this.selfDoc = self;
     this.token = self.Token;
-    this.scheduleSelfRefresh(self);
+    this.selfRefresh.schedule(self);
     this.selfSubject.next(self);
     if (this.ready) {
       // A refresh (or an Authentication reply): same connection, new token and TURN credentials.
@@ -387,85 +273,21 @@ export class Channel {
       if (state.status === 'connected' || state.status === 'joined') this.setState({ ...state, self });
       return;
     }
-    clearTimeout(this.connectTimer);
-    this.attempt = 0;
+    this.connection.connected();
     this.ready = true;
     this.setState({ status: 'connected', self });
-    if (this.connecting && !this.connecting.settled) {
-      this.connecting.settled = true;
-      this.connecting.waiter.resolve(self);
-    }
+    this.connecting?.resolve(self);
     this.resume();
   }
 
   /** After a (re)connect: Hello for the remembered room, then the last Status, then the queue. */
   private resume(): void {
-    if (this.room) {
-      const waiters = this.joinWaiters.splice(0);
-      const joined = this.sendHello(this.room);
-      joined.then(
-        (welcome) => waiters.forEach((w) => w.resolve(welcome)),
-        (error: Error) => {
-          if (waiters.length === 0) this.log.warn({ err: error }, 'channel: rejoining the room failed');
-          waiters.forEach((w) => w.reject(error));
-        },
-      );
-    }
+    this.rooms.rejoin();
     if (this.status) this.write(encodeFrame(frames.status(this.status)));
-    const queued = this.queue.splice(0);
-    for (const entry of queued) {
+    for (const entry of this.queue.drain()) {
       if (entry.iid !== undefined && !this.requests.has(entry.iid)) continue; // timed out meanwhile
       this.write(entry.text);
       if (entry.iid !== undefined) this.requests.written(entry.iid);
-    }
-  }
-
-  private scheduleSelfRefresh(self: SelfDoc): void {
-    clearTimeout(this.selfRefreshTimer);
-    const ttl = self.Turn?.ttl ?? 0;
-    if (!(ttl > 0)) return;
-    // Fresh TURN credentials before the old ones expire, as the web client does (PROTOCOL-NOTES §2.2).
-    this.selfRefreshTimer = setTimeout(() => {
-      if (!this.ready) return;
-      this.request(frames.self()).catch((error: Error) => this.log.warn({ err: error }, 'channel: Self refresh failed'));
-    }, Math.min(ttl * 900, MAX_TIMER));
-    this.selfRefreshTimer.unref?.();
-  }
-
-  // ---------- rooms ----------
-
-  private join(): Promise<WelcomeDoc> {
-    if (this.ready && this.room) return this.sendHello(this.room);
-    return new Promise<WelcomeDoc>((resolve, reject) => this.joinWaiters.push({ resolve, reject }));
-  }
-
-  private async sendHello(room: RoomWish): Promise<WelcomeDoc> {
-    const frame = frames.hello({
-      Version: room.version ?? this.selfDoc?.Version ?? '',
-      Ua: room.ua ?? this.options.ua ?? 'spreed-bot',
-      Name: room.name,
-      Type: room.type,
-      ...(room.pin ? { Credentials: { PIN: room.pin } } : {}),
-    });
-    try {
-      const reply = await this.request(frame);
-      if (reply.kind !== 'Welcome') throw new ChannelError('unexpected_reply', `Hello was answered with ${reply.kind}, expected Welcome`);
-      return reply.doc;
-    } catch (error) {
-      if (error instanceof ChannelRequestError && error.code === 'authorization_not_required' && room.pin && this.room === room) {
-        this.log.info({ room: room.name }, 'channel: room has no PIN, joining without it');
-        room.pin = undefined;
-        return this.sendHello(room);
-      }
-      if (error instanceof ChannelError && error.code === 'connection_lost' && this.room === room) return this.join();
-      if (error instanceof ChannelRequestError && this.room === room) {
-        // A failed Hello leaves the session in no room (PROTOCOL-NOTES §2.3), and a rejected PIN
-        // must not be retried on every reconnect: forget the room.
-        this.room = undefined;
-        const state = this.state;
-        if (state.status === 'joined') this.setState({ status: 'connected', self: state.self });
-      }
-      throw error;
     }
   }
 
@@ -473,24 +295,18 @@ export class Channel {
 
   private sendText(type: string, text: string, iid?: string): void {
     if (this.closing) throw this.closedError();
-    if (this.ready && this.socket?.readyState === WebSocket.OPEN) {
+    if (this.ready && this.connection.writable) {
       this.write(text);
       this.sentSubject.next(type);
       if (iid !== undefined) this.requests.written(iid);
       return;
     }
-    if (neverQueued.has(type)) throw new ChannelError('not_connected', `${type} is never queued: wait until the channel is connected (entersState(channel, 'connected', ms))`);
-    if (this.queue.length >= this.maxQueue) {
-      throw new ChannelError('queue_full', `offline queue full (${this.maxQueue} frames): wait for the reconnect or raise maxQueue`);
-    }
-    this.queue.push({ text, iid });
+    this.queue.push(type, text, iid);
     this.sentSubject.next(type);
   }
 
   private write(text: string): void {
-    const socket = this.socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) return;
-    socket.send(text, (error) => error && this.log.debug({ err: error }, 'channel: write failed'));
+    this.connection.write(text);
   }
 
   private setState(state: ChannelState): void {
@@ -505,20 +321,14 @@ export class Channel {
   private shutdown(reason: string): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
-      clearTimeout(this.reconnectTimer);
-      clearTimeout(this.connectTimer);
-      clearTimeout(this.selfRefreshTimer);
+      this.selfRefresh.stop();
       this.keepalive.stop();
       this.ready = false;
-      this.queue = [];
+      this.queue.clear();
       this.requests.failAll(() => this.closedError());
-      for (const w of this.joinWaiters.splice(0)) w.reject(this.closedError());
-      if (this.connecting && !this.connecting.settled) {
-        this.connecting.settled = true;
-        this.connecting.waiter.reject(this.closedError());
-      }
-      const socket = this.socket;
-      this.socket = undefined;
+      this.rooms.abort(() => this.closedError());
+      this.connecting?.reject(this.closedError());
+      const socket = this.connection.detach();
       if (socket) await closeSocket(socket);
       this.stateSubject.next({ status: 'closed', reason });
       this.stateSubject.complete();
@@ -531,18 +341,4 @@ export class Channel {
     })();
     return this.closing;
   }
-}
-
-/** Closes a socket politely, terminating it when the close handshake takes too long. */
-function closeSocket(socket: WebSocket): Promise<void> {
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => socket.terminate(), 1000);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-    else socket.close(1000, 'bye');
-  });
 }
