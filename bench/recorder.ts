@@ -20,7 +20,6 @@ import { MediaStreamTrack, RTCPeerConnection, type RTCSessionDescription } from 
 import { recordingCodecs } from '../src/media/codecs.js';
 import { seqDiff } from '../src/media/jitter-buffer.js';
 import { ParticipantRecorder } from '../src/media/participant-recorder.js';
-import { UdpPortPool } from '../src/media/port-pool.js';
 import { remoteTrackSource } from '../src/media/werift-source.js';
 import type { RemoteTrackSource } from '../src/media/types.js';
 import { makeRtpFixture, RtpReplayer } from '../test/media/helpers/rtp-fixture.js';
@@ -46,8 +45,8 @@ export interface StepResult {
   recordReceiveLost: number;
   /** Losses the recorders' reorder buffers declared. */
   recorderLost: number;
-  /** Packets the kernel dropped on ffmpeg's UDP sockets (/proc/net/udp drops). */
-  udpDrops: number;
+  /** Packets the recorders' feeds dropped because ffmpeg did not keep up. */
+  feedDrops: number;
   /** Recordings ffprobe could read with both streams. */
   filesOk: number;
   lossFree: boolean;
@@ -172,19 +171,6 @@ function ticksOf(pids: readonly string[]): number {
   return ticks;
 }
 
-async function udpDrops(ports: Set<number>): Promise<number> {
-  let drops = 0;
-  for (const path of ['/proc/net/udp', '/proc/net/udp6']) {
-    const text = await readFile(path, 'utf8').catch(() => '');
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const port = parseInt(cols[1]?.split(':').pop() ?? '', 16);
-      if (ports.has(port)) drops += Number(cols[cols.length - 1]) || 0;
-    }
-  }
-  return drops;
-}
-
 /** Measures CPU of this process (fraction of a core) and of ffmpeg children over `ms`. */
 async function measure(ms: number): Promise<{ node: number; ffmpeg: number }> {
   // Child processes are looked up before the window: spawning pgrep inside it would be charged
@@ -230,28 +216,25 @@ async function step(streams: number, measureMs: number, dir: string): Promise<St
   const bareLost = sum((r) => r.gaps) - gaps0;
   const packetsPerSecond = ((sum((r) => r.received) - received0) * 1000) / measureMs;
 
-  const pool = new UdpPortPool();
   const recorders: ParticipantRecorder[] = [];
-  const ports = new Set<number>();
   for (let i = 0; i < receivers.length; i += 8) {
     await Promise.all(
       receivers.slice(i, i + 8).map(async (r, k) => {
-        const recorder = new ParticipantRecorder({ dir, baseName: `s${streams}-${i + k}`, participantId: `p${i + k}`, portPool: pool });
+        const recorder = new ParticipantRecorder({ dir, baseName: `s${streams}-${i + k}`, participantId: `p${i + k}` });
         recorders.push(recorder);
         await recorder.startSegment(r.sources);
       }),
     );
   }
-  for (let p = 20000; p <= 29999; p++) ports.add(p); // UdpPortPool's default range
   await sleep(3000);
   gaps0 = sum((r) => r.gaps);
   received0 = sum((r) => r.received);
   const lost0 = recorders.reduce((a, r) => a + r.stats.packetsLost, 0);
-  const drops0 = await udpDrops(ports);
+  const drops0 = recorders.reduce((a, r) => a + r.stats.packetsDropped, 0);
   const rec = await measure(measureMs);
   const recordReceiveLost = sum((r) => r.gaps) - gaps0;
   const recorderLost = recorders.reduce((a, r) => a + r.stats.packetsLost, 0) - lost0;
-  const drops = (await udpDrops(ports)) - drops0;
+  const drops = recorders.reduce((a, r) => a + r.stats.packetsDropped, 0) - drops0;
   const segments = (await Promise.all(recorders.map((r) => r.stop()))).flat();
   let filesOk = 0;
   for (const s of segments) {
@@ -280,7 +263,7 @@ async function step(streams: number, measureMs: number, dir: string): Promise<St
     bareLost,
     recordReceiveLost,
     recorderLost,
-    udpDrops: drops,
+    feedDrops: drops,
     filesOk,
     lossFree,
   };
@@ -299,7 +282,7 @@ export async function run(options: { streamCounts?: number[]; measureMs?: number
       console.log(
         `${n} A/V streams: node ${(result.bareNodeCpu * 100).toFixed(1)}% bare → ${(result.recordNodeCpu * 100).toFixed(1)}% recording ` +
           `(×${result.nodeCpuRatio.toFixed(2)}), ffmpeg ${(result.ffmpegCpu * 100).toFixed(1)}% total / ${(result.ffmpegCpuPerStream * 100).toFixed(2)}% per stream, ` +
-          `${result.packetsPerSecond.toFixed(0)} pkt/s, lost bare ${result.bareLost} / recv ${result.recordReceiveLost} / recorder ${result.recorderLost} / udp ${result.udpDrops}, files ok ${result.filesOk}/${n}`,
+          `${result.packetsPerSecond.toFixed(0)} pkt/s, lost bare ${result.bareLost} / recv ${result.recordReceiveLost} / recorder ${result.recorderLost} / feed ${result.feedDrops}, files ok ${result.filesOk}/${n}`,
       );
       if (!result.lossFree) break;
     }

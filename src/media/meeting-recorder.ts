@@ -5,7 +5,6 @@ import type { MediaError } from './errors.js';
 import type { FfmpegInfo } from './ffmpeg.js';
 import { fsSafeName, fsSafeTime, uniqueName } from './names.js';
 import { ParticipantRecorder, type SegmentInfo } from './participant-recorder.js';
-import { UdpPortPool } from './port-pool.js';
 import { SidecarWriter, type SidecarFile } from './sidecar.js';
 import { addStats, emptyStats, type RecorderStats, type RemoteTrackSource } from './types.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -26,7 +25,6 @@ export interface MeetingRecorderOptions {
   settleMs?: number;
   /** Sidecar write debounce. @defaultValue 500 */
   sidecarDebounceMs?: number;
-  portPool?: UdpPortPool;
   ffmpeg?: FfmpegInfo;
   logger?: Logger;
 }
@@ -65,7 +63,6 @@ export class MeetingRecorder {
   private readonly errors = new Subject<ParticipantError>();
   private readonly done = new ReplaySubject<MeetingRecording>(1);
   private readonly logger: Logger;
-  private readonly pool: UdpPortPool;
   private maxTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<MeetingRecording> | undefined;
 
@@ -79,7 +76,6 @@ export class MeetingRecorder {
     this.sidecarPath = join(this.dir, 'meeting.json');
     this.sidecar = new SidecarWriter(this.sidecarPath, options.room, startTime.getTime(), options.sidecarDebounceMs ?? 500);
     this.logger = (options.logger ?? silentLogger).child({ room: options.room });
-    this.pool = options.portPool ?? new UdpPortPool();
   }
 
   /** Creates the directory and the first `meeting.json`. */
@@ -193,7 +189,6 @@ export class MeetingRecorder {
       baseName: base,
       participantId,
       audioOnly: this.options.audioOnly,
-      portPool: this.pool,
       ffmpeg: this.options.ffmpeg,
       logger: this.logger,
     });

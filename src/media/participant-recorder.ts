@@ -4,7 +4,6 @@ import type { MediaError } from './errors.js';
 import type { FfmpegInfo } from './ffmpeg.js';
 import type { ReorderBufferOptions } from './jitter-buffer.js';
 import { segmentBaseName } from './names.js';
-import { UdpPortPool } from './port-pool.js';
 import { RecordingSegment, type SegmentInfo } from './recording-segment.js';
 import { emptyStats, type RecorderStats, type RemoteTrackSource } from './types.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -20,8 +19,6 @@ export interface ParticipantRecorderOptions {
   participantId: string;
   /** Record audio tracks only. @defaultValue false */
   audioOnly?: boolean;
-  /** Port pool shared between recorders. @defaultValue a pool of its own */
-  portPool?: UdpPortPool;
   ffmpeg?: FfmpegInfo;
   logger?: Logger;
   /** Reorder window. @defaultValue 200 ms / 100 packets */
@@ -39,8 +36,6 @@ export interface ParticipantRecorderOptions {
 /** Lifecycle of a {@link ParticipantRecorder}. */
 export type ParticipantRecorderState = 'idle' | 'recording' | 'stopped' | 'failed';
 
-const defaultPool = new UdpPortPool();
-
 /**
  * Records one participant's audio and/or video into one file per segment (`-c copy`): VP8[+Opus]
  * → `.webm`, H264[+Opus] → `.mkv`, Opus only → `.ogg`.
@@ -52,7 +47,6 @@ const defaultPool = new UdpPortPool();
 export class ParticipantRecorder {
   readonly participantId: string;
   private readonly logger: Logger;
-  private readonly pool: UdpPortPool;
   private readonly segmentList: RecordingSegment[] = [];
   private current: RecordingSegment | undefined;
   private sources: RemoteTrackSource[] = [];
@@ -70,7 +64,6 @@ export class ParticipantRecorder {
   constructor(private readonly options: ParticipantRecorderOptions) {
     this.participantId = options.participantId;
     this.logger = (options.logger ?? silentLogger).child({ participantId: options.participantId });
-    this.pool = options.portPool ?? defaultPool;
   }
 
   get state(): ParticipantRecorderState {
@@ -90,6 +83,7 @@ export class ParticipantRecorder {
       stats.packetsReceived += c.received;
       stats.packetsLost += c.lost;
       stats.packetsReordered += c.reordered;
+      stats.packetsDropped += c.dropped;
       stats.bytesForwarded += c.bytes;
       stats.bytesWritten += s.bytesWritten;
     }
@@ -122,7 +116,6 @@ export class ParticipantRecorder {
           index,
           basePath: join(this.options.dir, segmentBaseName(this.options.baseName, index)),
           sources: this.sources,
-          portPool: this.pool,
           ffmpeg: this.options.ffmpeg,
           logger: this.logger,
           reorder: this.options.reorder,

@@ -1,14 +1,15 @@
-import { createSocket, type Socket } from 'node:dgram';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Subject } from 'rxjs';
 import { chooseContainer, crashSafeOutputArgs, type ContainerChoice } from './container.js';
 import { MediaError } from './errors.js';
 import { spawnFfmpeg, type FfmpegInfo, type FfmpegProcess } from './ffmpeg.js';
 import type { ReorderBufferOptions } from './jitter-buffer.js';
 import type { KeyframeReason } from './keyframe.js';
-import { waitUntilBound, type PortPair, type UdpPortPool } from './port-pool.js';
 import { MatroskaDurationPatcher } from './mkv-duration.js';
 import { RtpForwarder } from './rtp-forwarder.js';
+import { RtspFeed } from './rtsp-feed.js';
 import { writeSdp } from './sdp.js';
 import type { RemoteTrackSource } from './types.js';
 import type { Logger } from '../util/logger.js';
@@ -36,7 +37,6 @@ export interface SegmentOptions {
   /** Path without extension, e.g. `/rec/room/2026-…/alice` or `…/alice.2`. */
   basePath: string;
   sources: readonly RemoteTrackSource[];
-  portPool: UdpPortPool;
   ffmpeg?: FfmpegInfo;
   logger: Logger;
   reorder?: ReorderBufferOptions;
@@ -46,11 +46,12 @@ export interface SegmentOptions {
   onChange: (info: SegmentInfo) => void;
 }
 
-const RTP_ARGS = ['-hide_banner', '-loglevel', 'info', '-stats_period', '1', '-protocol_whitelist', 'file,udp,rtp'];
+/** ffmpeg input: our RTSP feed over TCP; with no packet for 10 s ffmpeg ends the file by itself. */
+const INPUT_ARGS = ['-hide_banner', '-loglevel', 'info', '-stats_period', '1', '-rtsp_transport', 'tcp', '-timeout', '10000000'];
 
 /**
- * One ffmpeg writing one file from one participant's tracks. Owns its ports, socket, SDP file,
- * forwarders and ffmpeg; {@link stop} finalises, {@link kill} abandons. A crash or full disk ends
+ * One ffmpeg writing one file from one participant's tracks. Owns its {@link RtspFeed}, forwarders
+ * and ffmpeg; {@link stop} finalises, {@link kill} abandons. A crash or full disk ends
  * in `info.state === 'failed'` and `failed$`, never a throw.
  */
 export class RecordingSegment {
@@ -60,21 +61,18 @@ export class RecordingSegment {
   /** Emits once if ffmpeg finished the file by itself (no input for 10 s). */
   readonly ended$ = new Subject<SegmentInfo>();
   private readonly forwarders: RtpForwarder[] = [];
-  private readonly ports: PortPair[] = [];
-  private readonly sockets: Socket[] = [];
+  private feed: RtspFeed | undefined;
   private ffmpeg: FfmpegProcess | undefined;
   private stopping: Promise<SegmentInfo> | undefined;
   private readonly choice: ContainerChoice;
   private readonly file: string;
   private patcher: MatroskaDurationPatcher | undefined;
-  private readonly sdpFile: string;
   private bytesWrittenFinal = 0;
 
   private constructor(private readonly options: SegmentOptions) {
     const { sources, basePath } = options;
     this.choice = chooseContainer(sources.map((s) => s.codec.mimeType));
     this.file = `${basePath}.${this.choice.ext}`;
-    this.sdpFile = `${basePath}.sdp`;
     this.info = {
       index: options.index,
       file: this.file,
@@ -85,26 +83,22 @@ export class RecordingSegment {
     };
   }
 
-  /** Starts ffmpeg and forwarding; rejects only for setup errors (no ports, no ffmpeg). */
+  /** Starts ffmpeg and forwarding; rejects only for setup errors (no ffmpeg, ffmpeg gave up). */
   static async start(options: SegmentOptions): Promise<RecordingSegment> {
     if (options.sources.length === 0) throw new MediaError('NO_STREAMS', 'a recording needs at least one track');
-    for (let attempt = 1; ; attempt++) {
-      const segment = new RecordingSegment(options);
-      try {
-        await segment.setup();
-        return segment;
-      } catch (err) {
-        segment.kill();
-        // Another process took a port between our probe and ffmpeg's bind: try other ports.
-        if (!(err instanceof MediaError && err.code === 'PORT_NOT_BOUND') || attempt >= 3) throw err;
-        options.logger.debug({ err, attempt }, 'ffmpeg could not bind its ports, retrying');
-      }
+    const segment = new RecordingSegment(options);
+    try {
+      await segment.setup();
+      return segment;
+    } catch (err) {
+      segment.kill();
+      throw err;
     }
   }
 
   /** Forwarded/lost counters summed over tracks. */
   get counters() {
-    const sum = { received: 0, lost: 0, reordered: 0, bytes: 0 };
+    const sum = { received: 0, lost: 0, reordered: 0, bytes: 0, dropped: this.feed?.dropped ?? 0 };
     for (const f of this.forwarders) {
       sum.received += f.counters.received;
       sum.lost += f.lost;
@@ -120,19 +114,19 @@ export class RecordingSegment {
   }
 
   private async setup(): Promise<void> {
-    const { sources, portPool, logger } = this.options;
-    for (let i = 0; i < sources.length; i++) this.ports.push(await portPool.allocate());
-    await writeFile(this.sdpFile, writeSdp(sources.map((s, i) => ({ kind: s.kind, port: this.ports[i]!.rtp, codec: s.codec }))));
-    for (const [i, source] of sources.entries()) {
-      const socket = createSocket('udp4');
-      socket.on('error', (err) => logger.debug({ err }, 'recorder udp socket error'));
-      await new Promise<void>((resolve) => socket.connect(this.ports[i]!.rtp, '127.0.0.1', resolve));
-      this.sockets.push(socket);
+    const { sources, logger } = this.options;
+    // ffmpeg opens its output only after probing the input: check the directory now, not seconds later.
+    await access(dirname(this.file), constants.W_OK).catch((err: NodeJS.ErrnoException) => {
+      throw new MediaError('OUTPUT_NOT_WRITABLE', `cannot write recordings to ${dirname(this.file)}: ${err.code ?? err.message}`, { cause: err });
+    });
+    const sdp = writeSdp(sources.map((s) => ({ kind: s.kind, codec: s.codec })));
+    const feed = (this.feed = await RtspFeed.listen({ sdp, tracks: sources.length, logger }));
+    for (const [track, source] of sources.entries()) {
       this.forwarders.push(
         new RtpForwarder({
           source,
-          ports: this.ports[i]!,
-          socket,
+          feed,
+          track,
           logger,
           reorder: this.options.reorder,
           keyframeRetryMs: this.options.keyframeRetryMs,
@@ -141,7 +135,7 @@ export class RecordingSegment {
         }),
       );
     }
-    this.ffmpeg = await spawnFfmpeg([...RTP_ARGS, '-i', this.sdpFile, '-map', '0', '-c', 'copy', ...crashSafeOutputArgs(this.choice), '-y', this.file], {
+    this.ffmpeg = await spawnFfmpeg([...INPUT_ARGS, '-i', feed.url, '-map', '0', '-c', 'copy', ...crashSafeOutputArgs(this.choice), '-y', this.file], {
       ffmpeg: this.options.ffmpeg,
       logger,
     });
@@ -149,14 +143,16 @@ export class RecordingSegment {
       const patcher = (this.patcher = new MatroskaDurationPatcher(this.file));
       this.ffmpeg.progress$.subscribe((p) => void patcher.update(p.timeMs));
     }
-    void this.ffmpeg.exited.then((exit) => {
+    const exited = this.ffmpeg.exited;
+    void exited.then((exit) => {
       if (this.stopping) return;
       if (exit.error) this.fail(exit.error);
       else void this.endedByItself();
     });
-    const abort = new AbortController();
-    void this.ffmpeg.exited.then(() => abort.abort());
-    await waitUntilBound(this.ports.flatMap((p) => [p.rtp, p.rtcp]), { signal: abort.signal, pid: this.ffmpeg.child.pid });
+    const gaveUp = exited.then((exit) => {
+      throw exit.error ?? new MediaError('FFMPEG_EXIT', `ffmpeg exited (code ${exit.code}) before reading its input`);
+    });
+    await Promise.race([feed.playing, gaveUp]);
     this.info.startedAt = Date.now(); // media flows from here on
     for (const f of this.forwarders) f.open();
   }
@@ -174,7 +170,7 @@ export class RecordingSegment {
   private async endedByItself(): Promise<void> {
     this.stopping ??= (async () => {
       await this.patcher?.close();
-      await this.release();
+      this.release();
       this.info.stoppedAt = Date.now();
       this.info.state = 'finished';
       this.bytesWrittenFinal = await stat(this.file).then((s) => s.size, () => 0);
@@ -191,29 +187,35 @@ export class RecordingSegment {
     this.info.state = 'failed';
     this.info.error = error.message;
     this.info.stoppedAt = Date.now();
-    void this.release();
+    this.release();
     this.options.onChange(this.info);
     this.failed$.next(error);
     this.failed$.complete();
   }
 
   /**
-   * Lets ffmpeg finish the file (`q`: duration, cues), then stops forwarding. Idempotent; never rejects.
+   * Stops forwarding (held packets are written first) and ends the feed: ffmpeg reads end-of-stream
+   * and finishes the file (duration, cues). If it has not exited within `graceMs`, it is stopped
+   * with `q`, then signals. Idempotent; never rejects.
    * @defaultValue graceMs 3000
    */
   stop(graceMs = 3000): Promise<SegmentInfo> {
     this.stopping ??= (async () => {
       await this.patcher?.close();
       if (this.info.state === 'failed' || !this.ffmpeg) return this.info;
-      // Before its first status line ffmpeg is still probing and does not read stdin.
-      if (!this.ffmpeg.progress) this.ffmpeg.child.kill('SIGINT');
-      const exit = await this.ffmpeg.stop(graceMs);
-      await this.release();
+      for (const f of this.forwarders) f.close();
+      this.feed?.end();
+      const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), graceMs).unref());
+      const exit = (await Promise.race([this.ffmpeg.exited, timeout])) ?? (await this.ffmpeg.stop(graceMs));
+      this.release();
       this.info.stoppedAt = Date.now();
       this.bytesWrittenFinal = await stat(this.file).then((s) => s.size, () => 0);
-      if (exit.error || this.bytesWrittenFinal === 0) {
+      const forwarded = this.forwarders.reduce((n, f) => n + f.counters.forwarded, 0);
+      if (exit.error || this.bytesWrittenFinal === 0 || forwarded === 0) {
         this.info.state = 'failed';
         this.info.error = exit.error?.message ?? 'no media arrived before the recording stopped';
+        // A file without a single packet is only a header: do not leave an unreadable file behind.
+        if (!exit.error && forwarded === 0) await rm(this.file, { force: true });
       } else {
         this.info.state = 'finished';
       }
@@ -228,17 +230,15 @@ export class RecordingSegment {
     this.stopping ??= Promise.resolve(this.info);
     for (const f of this.forwarders) f.close();
     this.ffmpeg?.kill();
-    void this.release();
+    this.release();
   }
 
   private released = false;
-  private async release(): Promise<void> {
+  private release(): void {
     if (this.released) return;
     this.released = true;
     for (const f of this.forwarders) f.close();
     void this.patcher?.close();
-    for (const p of this.ports) this.options.portPool.release(p);
-    for (const socket of this.sockets) socket.close();
-    await rm(this.sdpFile, { force: true });
+    this.feed?.close();
   }
 }

@@ -1,27 +1,11 @@
-import type { Socket } from 'node:dgram';
 import type { RtpPacket } from 'werift/nonstandard';
 import type { Subscription } from 'rxjs';
 import { ReorderBuffer, type ReorderBufferOptions } from './jitter-buffer.js';
 import { KeyframePolicy, keyframeDetector, type KeyframeReason } from './keyframe.js';
 import { rtpToUnixMs } from './ntp.js';
-import type { PortPair } from './port-pool.js';
+import type { RtspFeed } from './rtsp-feed.js';
 import type { RemoteTrackSource, SenderReport } from './types.js';
 import type { Logger } from '../util/logger.js';
-
-/**
- * A plain 12-byte-header RTP packet: ffmpeg needs no header extensions or CSRCs, and writing the
- * header directly is cheaper than werift's `serialize()` on the per-packet path. Pure.
- */
-export function minimalRtp(payload: Buffer, marker: boolean, payloadType: number, seq: number, timestamp: number, ssrc: number): Buffer {
-  const out = Buffer.allocUnsafe(12 + payload.length);
-  out[0] = 0x80;
-  out[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
-  out.writeUInt16BE(seq, 2);
-  out.writeUInt32BE(timestamp, 4);
-  out.writeUInt32BE(ssrc, 8);
-  payload.copy(out, 12);
-  return out;
-}
 
 /** Wall-clock time of the first forwarded sample and where it came from. */
 export interface FirstSample {
@@ -32,10 +16,10 @@ export interface FirstSample {
 /** Options for {@link RtpForwarder}. */
 export interface RtpForwarderOptions {
   source: RemoteTrackSource;
-  /** Where ffmpeg listens for this stream. */
-  ports: PortPair;
-  /** UDP socket connected to `ports.rtp` (connected: no per-packet address handling). */
-  socket: Socket;
+  /** The feed ffmpeg reads this stream from. */
+  feed: RtspFeed;
+  /** This stream's index in the feed's SDP. */
+  track: number;
   logger: Logger;
   reorder?: ReorderBufferOptions;
   /** PLI timing for video; see {@link KeyframePolicy}. */
@@ -55,7 +39,7 @@ export interface RtpForwarderOptions {
  * jumps timestamps backwards when it switches from arrival order to SR timing mid-stream. Without
  * them ffmpeg starts every stream at its first packet, which arrive within one frame of each other.
  *
- * Packets arriving before {@link RtpForwarder.open} are dropped: ffmpeg is not listening yet, and
+ * Packets arriving before {@link RtpForwarder.open} are dropped: ffmpeg is not reading yet, and
  * the keyframe policy asks for a fresh keyframe once it is.
  */
 export class RtpForwarder {
@@ -110,7 +94,7 @@ export class RtpForwarder {
     return this.firstSample;
   }
 
-  /** Starts forwarding (ffmpeg has bound its ports) and asks for a keyframe. */
+  /** Starts forwarding (ffmpeg is reading the feed) and asks for a keyframe. */
   open(): void {
     if (this.closed) return;
     this.open_ = true;
@@ -198,14 +182,12 @@ export class RtpForwarder {
     if (this.keyframes?.awaitingKeyframe && this.isKeyframe!(rtp.payload)) this.keyframes.keyframeReceived();
     const seq = (header.sequenceNumber + this.seqOffset) & 0xffff;
     const ts = (header.timestamp + this.tsOffset) >>> 0;
-    const buf = minimalRtp(rtp.payload, header.marker, header.payloadType, seq, ts, this.outSsrc);
     this.lastOutSeq = seq;
     this.lastOutTs = ts;
     this.lastEmitAt = now;
     this.counters.forwarded++;
-    this.counters.bytes += buf.length;
-    // Send errors surface on the socket's 'error' event (logged by the segment); no per-packet callback.
-    this.options.socket.send(buf);
+    this.counters.bytes += 12 + rtp.payload.length;
+    this.options.feed.writeRtp(this.options.track, header.marker, header.payloadType, seq, ts, this.outSsrc, rtp.payload);
   }
 
   private onSenderReport(sr: SenderReport): void {

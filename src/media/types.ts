@@ -50,6 +50,8 @@ export interface RecorderStats {
   packetsLost: number;
   /** Packets that came in a different order and were put back in order. */
   packetsReordered: number;
+  /** Packets dropped because ffmpeg stopped reading (a stuck disk); 0 in a healthy recording. */
+  packetsDropped: number;
   /** RTP bytes handed to ffmpeg. */
   bytesForwarded: number;
   /** Output bytes ffmpeg reported (`size=`), summed over finished and running segments. */
@@ -62,7 +64,7 @@ export interface RecorderStats {
 
 /** Creates zeroed {@link RecorderStats}. */
 export function emptyStats(): RecorderStats {
-  return { packetsReceived: 0, packetsLost: 0, packetsReordered: 0, bytesForwarded: 0, bytesWritten: 0, keyframeRequests: 0, segments: 0 };
+  return { packetsReceived: 0, packetsLost: 0, packetsReordered: 0, packetsDropped: 0, bytesForwarded: 0, bytesWritten: 0, keyframeRequests: 0, segments: 0 };
 }
 
 /** Adds `b` into `a` field by field and returns `a`. */

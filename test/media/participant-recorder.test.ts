@@ -123,6 +123,16 @@ describe.skipIf(noFfmpeg)('ParticipantRecorder (synthetic source)', () => {
     await recorder.stop();
   });
 
+  it('marks a segment failed, not finished, when no media arrived before stop', async () => {
+    const { source } = subjectSource();
+    const recorder = new ParticipantRecorder({ dir: await tmp(), baseName: 'silent', participantId: 'p1' });
+    await recorder.startSegment([source]);
+    await sleep(1500);
+    const [segment] = await recorder.stop();
+    expect(segment!.state).toBe('failed');
+    expect(segment!.error).toMatch(/no media/);
+  });
+
   it('finishes the file by itself when the input stops for 10 s', async () => {
     const media = await fixture('none');
     const { source, rtp$ } = subjectSource();

@@ -4,7 +4,6 @@ import { parseProgress } from '../../src/media/ffmpeg.js';
 import { isH264Keyframe, isVp8Keyframe } from '../../src/media/keyframe.js';
 import { durationElement, findDurationSlot } from '../../src/media/mkv-duration.js';
 import { ntpToUnixMs, rtpToUnixMs, unixMsToNtp } from '../../src/media/ntp.js';
-import { parseProcNetUdp } from '../../src/media/port-pool.js';
 
 describe('parseProgress', () => {
   it('reads time= and size=', () => {
@@ -78,27 +77,5 @@ describe('matroska duration slot', () => {
   it('returns undefined for a header not yet written', () => {
     expect(findDurationSlot(Buffer.alloc(0))).toBeUndefined();
     expect(findDurationSlot(Buffer.from([0x1a, 0x45]))).toBeUndefined();
-  });
-});
-
-describe('/proc/net/udp', () => {
-  it('parses local ports from hex', () => {
-    const text = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
-  123: 0100007F:138C 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 0
-  124: 00000000:138D 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 0`;
-    const ports = parseProcNetUdp(text);
-    expect([...ports.keys()]).toEqual([5004, 5005]);
-    expect([...ports.get(5004)!]).toEqual(["1"]);
-  });
-});
-
-describe('minimalRtp', () => {
-  it('writes a 12-byte header werift parses back', async () => {
-    const { minimalRtp } = await import('../../src/media/rtp-forwarder.js');
-    const { RtpPacket } = await import('werift/nonstandard');
-    const buf = minimalRtp(Buffer.from([1, 2, 3]), true, 111, 65535, 0xfffffff0, 0xdeadbeef);
-    const p = RtpPacket.deSerialize(buf);
-    expect([p.header.marker, p.header.payloadType, p.header.sequenceNumber, p.header.timestamp, p.header.ssrc]).toEqual([true, 111, 65535, 0xfffffff0, 0xdeadbeef]);
-    expect([...p.payload]).toEqual([1, 2, 3]);
   });
 });

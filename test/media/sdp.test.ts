@@ -11,6 +11,9 @@ describe('writeSdp', () => {
     expect(sdp).toContain('m=audio 5004 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n');
     expect(sdp).toContain('m=video 5006 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n');
     expect(sdp).not.toContain('fmtp');
+    // RTSP SETUP URLs of the streams (RtspFeed), by index.
+    expect(sdp).toContain('a=rtpmap:111 opus/48000/2\r\na=control:trackID=0\r\n');
+    expect(sdp).toContain('a=rtpmap:96 VP8/90000\r\na=control:trackID=1\r\n');
     expect(sdp.endsWith('\r\n')).toBe(true);
   });
 
