@@ -31,6 +31,14 @@ export interface ParticipantRecorderOptions {
    * with a new segment once they send. @defaultValue 3000
    */
   videoWaitMs?: number;
+  /**
+   * How many times an ffmpeg that crashed mid-recording is replaced by a new segment (after
+   * {@link restartDelayMs}), so that the rest of the meeting is still recorded. A full disk is not
+   * retried. @defaultValue 3
+   */
+  maxRestarts?: number;
+  /** @defaultValue 1000 */
+  restartDelayMs?: number;
 }
 
 /** Lifecycle of a {@link ParticipantRecorder}. */
@@ -42,7 +50,8 @@ export type ParticipantRecorderState = 'idle' | 'recording' | 'stopped' | 'faile
  *
  * - A new SSRC on a track continues the same file (timestamps stitched), see `RtpForwarder`.
  * - {@link startSegment} (rejoin, new tracks) closes the current file and opens `name.2.ext`, ...
- * - A crash or full disk marks the recorder `failed` and reports on {@link error$}; never throws.
+ * - An ffmpeg crash is reported on {@link error$} and recording continues in a new segment (up to
+ *   `maxRestarts`); a full disk or a failed start marks the recorder `failed`. Never throws.
  */
 export class ParticipantRecorder {
   readonly participantId: string;
@@ -126,7 +135,7 @@ export class ParticipantRecorder {
         this.segmentList.push(segment);
         this.current = segment;
         this.state_ = 'recording';
-        segment.failed$.subscribe((err) => this.fail(err));
+        segment.failed$.subscribe((err) => this.segmentFailed(segment, err));
         segment.ended$.subscribe(() => {
           // Input stopped; the next startSegment()/addSource() opens the next file.
           if (this.current === segment) this.current = undefined;
@@ -207,6 +216,20 @@ export class ParticipantRecorder {
     const kept = sources.filter((_, i) => ready[i]);
     // Video alone that never sends: keep it anyway so the failure is reported, not silently skipped.
     return kept.length > 0 ? kept : sources;
+  }
+
+  private restarts = 0;
+  /** An ffmpeg died mid-recording: report it, then carry on in a new segment unless that is futile. */
+  private segmentFailed(segment: RecordingSegment, err: MediaError): void {
+    const max = this.options.maxRestarts ?? 3;
+    if (this.current !== segment || err.code === 'DISK_FULL' || this.restarts >= max) return this.fail(err);
+    this.restarts++;
+    this.current = undefined;
+    this.logger.warn({ err, restart: this.restarts, of: max }, 'ffmpeg died mid-recording; continuing in a new segment');
+    this.errors.next(err);
+    setTimeout(() => {
+      if (this.state_ === 'recording' && !this.current) void this.startSegment(this.sources);
+    }, this.options.restartDelayMs ?? 1000).unref();
   }
 
   private fail(err: MediaError): void {
