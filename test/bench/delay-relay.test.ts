@@ -39,6 +39,11 @@ async function openRelay(delayMs: number): Promise<DelayRelay> {
   return relay;
 }
 
+/** A relay and two endpoints X and Y, all closed after the test. */
+async function relayBetweenTwo(delayMs: number) {
+  return { relay: await openRelay(delayMs), x: await endpoint(), y: await endpoint() };
+}
+
 /** Sends and resolves, once sent, with the time taken just before sending (nothing arrives earlier). */
 function send(socket: Socket, data: Buffer, to: UdpAddress): Promise<number> {
   const before = performance.now();
@@ -57,9 +62,7 @@ function canBind(port: number): Promise<boolean> {
 describe('DelayRelay', () => {
   it('forwards both ways, in order, byte for byte, never before the delay, from the addresses the peers were told', async () => {
     const delayMs = 30;
-    const relay = await openRelay(delayMs);
-    const x = await endpoint();
-    const y = await endpoint();
+    const { relay, x, y } = await relayBetweenTwo(delayMs);
     relay.setPeers({ peerA: x.address, peerB: y.address });
 
     // Bursts in both directions at once, of different sizes: empty, tiny, MTU-sized, and a full
@@ -101,9 +104,7 @@ describe('DelayRelay', () => {
   });
 
   it('falls back to the last source while a peer address is unknown, and drops what has nowhere to go', async () => {
-    const relay = await openRelay(5);
-    const x = await endpoint();
-    const y = await endpoint();
+    const { relay, x, y } = await relayBetweenTwo(5);
     await send(x.socket, Buffer.from('nobody to send this to'), relay.a); // Y unknown: dropped
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(relay.stats().aToB.dropped).toBe(1);
