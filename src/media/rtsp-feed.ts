@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { MediaError } from './errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -50,7 +51,10 @@ const MAX_HEADER_BYTES = 16 * 1024;
  * not support are answered with an RTSP error.
  */
 export class RtspFeed {
-  /** `rtsp://127.0.0.1:<port>/recording` */
+  /**
+   * `rtsp://127.0.0.1:<port>/<secret>`: the random path is the only way in, so another local
+   * program that connects first cannot take ffmpeg's place.
+   */
   readonly url: string;
   /** Resolves when ffmpeg sent PLAY: from then on {@link writeRtp} reaches it. */
   readonly playing: Promise<void>;
@@ -60,7 +64,9 @@ export class RtspFeed {
   dropped = 0;
   /** Bytes written to ffmpeg so far (interleaved frames). */
   bytesWritten = 0;
+  /** ffmpeg's connection, once it sent a request for {@link url}. */
   private socket: Socket | undefined;
+  private readonly connections = new Set<Socket>();
   private readonly channels: (number | undefined)[];
   private isPlaying = false;
   private ended = false;
@@ -79,7 +85,7 @@ export class RtspFeed {
     port: number,
     private readonly options: RtspFeedOptions,
   ) {
-    this.url = `rtsp://127.0.0.1:${port}/recording`;
+    this.url = `rtsp://127.0.0.1:${port}/${randomBytes(12).toString('hex')}`;
     this.channels = new Array<number | undefined>(options.tracks).fill(undefined);
     this.flushMs = options.flushMs ?? 250;
     this.maxQueued = options.maxQueuedBytes ?? 8 * 1024 * 1024;
@@ -152,6 +158,7 @@ export class RtspFeed {
     this.ended = true;
     this.flush();
     this.socket?.end();
+    this.dropStrangers();
     this.server.close();
     if (!this.socket) this.resolveClosed();
   }
@@ -161,8 +168,13 @@ export class RtspFeed {
     this.ended = true;
     clearTimeout(this.flushTimer);
     this.socket?.destroy();
+    this.dropStrangers();
     this.server.close();
     this.resolveClosed();
+  }
+
+  private dropStrangers(): void {
+    for (const s of this.connections) if (s !== this.socket) s.destroy();
   }
 
   private reserve(bytes: number): Buffer {
@@ -180,19 +192,21 @@ export class RtspFeed {
       socket.destroy();
       return;
     }
-    this.socket = socket;
+    this.connections.add(socket);
     socket.setNoDelay(true);
     let pending: Buffer = Buffer.alloc(0);
     socket.on('data', (data: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, data]) : data;
-      pending = this.consume(pending);
+      pending = this.consume(socket, pending);
       if (pending.length > MAX_HEADER_BYTES) {
-        this.logger.warn({ url: this.url }, 'ffmpeg sent an oversized RTSP request; closing the feed');
+        this.logger.warn({ port: socket.localPort }, 'oversized RTSP request on the recording feed; closing that connection');
         socket.destroy();
       }
     });
-    socket.on('error', (err) => this.logger.debug({ err, url: this.url }, 'rtsp feed connection error'));
+    socket.on('error', (err) => this.logger.debug({ err }, 'rtsp feed connection error'));
     socket.on('close', () => {
+      this.connections.delete(socket);
+      if (socket !== this.socket) return;
       this.ended = true;
       clearTimeout(this.flushTimer);
       this.server.close();
@@ -200,8 +214,21 @@ export class RtspFeed {
     });
   }
 
+  /** The connection whose first request names our secret URL is ffmpeg's; others are closed. */
+  private claim(socket: Socket, request: Request | undefined): boolean {
+    if (socket === this.socket) return true;
+    if (!this.socket && request && (request.url === this.url || request.url.startsWith(`${this.url}/`))) {
+      this.socket = socket;
+      this.dropStrangers();
+      return true;
+    }
+    this.logger.warn({ port: socket.localPort }, 'a connection to the recording feed did not know its URL; closed');
+    socket.destroy();
+    return false;
+  }
+
   /** Handles every complete message in `buf`; returns the unconsumed rest. */
-  private consume(buf: Buffer): Buffer {
+  private consume(socket: Socket, buf: Buffer): Buffer {
     for (;;) {
       if (buf.length === 0) return buf;
       if (buf[0] === 0x24) {
@@ -219,6 +246,7 @@ export class RtspFeed {
       const bodyLength = Number(request?.headers.get('content-length') ?? 0) || 0;
       if (buf.length < end + 4 + bodyLength) return buf;
       buf = buf.subarray(end + 4 + bodyLength);
+      if (!this.claim(socket, request)) return Buffer.alloc(0);
       this.answer(request);
     }
   }

@@ -89,7 +89,7 @@ describe('RtspFeed', () => {
 
   it('answers OPTIONS, DESCRIBE (the SDP with trackID controls), SETUP and PLAY like an RTSP server', async () => {
     const feed = await listen();
-    expect(feed.url).toMatch(/^rtsp:\/\/127\.0\.0\.1:\d+\/recording$/);
+    expect(feed.url).toMatch(/^rtsp:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{24}$/);
     const client = await Client.open(feed.url);
     expect((await client.request('OPTIONS', feed.url)).headers.get('public')).toContain('PLAY');
     const described = await client.request('DESCRIBE', feed.url, { Accept: 'application/sdp' });
@@ -122,6 +122,19 @@ describe('RtspFeed', () => {
     client.socket.write('hello there\r\n\r\n');
     const reply = await new Promise<string>((resolve) => client.socket.once('data', (d: Buffer) => resolve(d.toString())));
     expect(reply).toMatch(/^RTSP\/1\.0 400/);
+    client.socket.destroy();
+  });
+
+  it('closes a connection that does not know the secret URL, and still serves ffmpeg after it', async () => {
+    const feed = await listen();
+    const stranger = await Client.open(feed.url);
+    const guessed = feed.url.replace(/\/[0-9a-f]+$/, '/recording');
+    await expect(stranger.request('DESCRIBE', guessed)).rejects.toThrow(/connection ended/);
+    const client = await Client.open(feed.url);
+    await client.play(feed.url);
+    await feed.playing;
+    feed.writeRtp(0, false, 111, 1, 1, 1, Buffer.from([5]));
+    expect((await client.frames(1))[0]!.packet.length).toBe(13);
     client.socket.destroy();
   });
 
