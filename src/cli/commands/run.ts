@@ -5,6 +5,7 @@ import { BotSupervisor } from '../../service/supervisor.js';
 import { ConfigError, loadRunConfig } from '../../bot/config.js';
 import { createLogger } from '../../util/logger.js';
 import { parse, str, UsageError } from '../args.js';
+import { DownloadProgress } from '../download-progress.js';
 import { waitForSignal } from '../signals.js';
 
 export const runHelp = `Usage: spreed-bot run <bot module or config file> [options]
@@ -21,7 +22,8 @@ Options (override the file and the SPREED_SERVER/SPREED_ROOM/SPREED_PIN/SPREED_N
   --name NAME    bot display name
   -h, --help     show this help
 
-Logs are JSON lines when stdout is not a terminal (LOG_LEVEL sets the level).
+Logs are JSON lines when stdout is not a terminal (LOG_LEVEL sets the level). When stderr is a
+terminal, files that collectFiles downloads get a progress bar there.
 Exit codes: 0 after a graceful stop, 1 on a fatal error, 2 on bad usage or configuration.`;
 
 /** `spreed-bot run`. */
@@ -55,6 +57,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.exit(1);
   });
   const metrics = new BotMetrics();
+  // Files that collectFiles downloads get a progress line when stderr is a terminal.
+  const progress = new DownloadProgress(process.stderr);
   const supervisor = new BotSupervisor(
     config.bots.map((b) => ({ ...b, logger, ...(config.drainTimeoutMs ? { stopTimeoutMs: config.drainTimeoutMs } : {}) })),
     {
@@ -62,6 +66,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       create: (options) => {
         const bot = new Bot(options);
         metrics.track(bot);
+        progress.watch(bot);
         return bot;
       },
     },
@@ -79,6 +84,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const signal = await stopSignal;
   logger.info({ signal }, 'stopping');
   await supervisor.stop();
+  progress.close();
   await health?.close();
   logger.info('stopped');
   return 0;
