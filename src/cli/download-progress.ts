@@ -131,7 +131,8 @@ export class DownloadProgress {
       this.timer = undefined;
       return;
     }
-    this.out.write(`\r\x1b[K${formatProgressLine([...this.active.values()], (this.out.columns ?? 80) - 1)}`);
+    // A terminal of unknown size reports 0 columns (e.g. under script(1)): assume 80.
+    this.out.write(`\r\x1b[K${formatProgressLine([...this.active.values()], Math.max(20, (this.out.columns || 80) - 1))}`);
     this.drawn = true;
   }
 }

@@ -19,7 +19,7 @@ function terminal(isTTY: boolean): ProgressOutput & { text: () => string } {
     },
   }) as ProgressOutput & { text: () => string };
   out.isTTY = isTTY;
-  out.columns = 100;
+  out.columns = 0; // as under script(1): size unknown
   out.text = () => chunks.join('');
   return out;
 }
