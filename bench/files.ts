@@ -1,6 +1,7 @@
 /**
  * File-transfer throughput between two werift peers in two processes (the uploader runs in a child
- * process so it does not share the downloader's CPU core; signalling goes over IPC):
+ * process so it does not share the downloader's CPU core; signalling goes over IPC; both ends are in
+ * `fixtures/files-peers.ts`):
  *
  * - `pipelined`: {@link fetchFile} with its defaults (several connections, a window of requests),
  * - `pipelined-1conn`: one connection, window 4,
@@ -31,37 +32,20 @@
  * Run: `npx tsx bench/files.ts` (or through `bench/run.ts`, which calls {@link run}).
  * Writes `bench/results/files.json`.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RTCPeerConnection, type RTCDataChannel } from 'werift';
-import {
-  FileServer,
-  SharedFiles,
-  fetchFile,
-  enlargeWeriftSocketBuffers,
-  fromWeriftDataChannel,
-  type ChunkChannel,
-  type FileInfo,
-  type TokenConnector,
-} from '../src/files/index.js';
-import { DelayRelayProcess, type DelayRelayStats, type RemoteDelayRelay, type UdpAddress } from './fixtures/delay-relay.js';
+import { fetchFile, type FileInfo } from '../src/files/index.js';
+import { DelayRelayProcess } from './fixtures/delay-relay-process.js';
+import type { DelayRelayStats } from './fixtures/delay-relay.js';
+import { CHUNK, ChildPeer } from './fixtures/files-peers.js';
 
-// Environment overrides are for exploring; the defaults are the benchmark.
+// Environment overrides are for exploring; the defaults are the benchmark (watermarks and socket
+// buffers: see `fixtures/files-peers.ts`).
 const FILE_SIZE = Number(process.env.FILES_BENCH_MB ?? 50) * 1024 * 1024;
-const CHUNK = 60_000;
-const HIGH = Number(process.env.FILES_BENCH_HIGH ?? 256 * 1024);
-const LOW = Number(process.env.FILES_BENCH_LOW ?? 64 * 1024);
 const ROUNDS = Number(process.env.FILES_BENCH_ROUNDS ?? 2);
-/**
- * UDP socket buffers on both peers, for every mode alike ({@link enlargeWeriftSocketBuffers}); with
- * the kernel's ~208 KiB default a busy machine drops datagrams and werift stalls ≥ 1 s per loss.
- * 0 keeps the kernel default.
- */
-const SOCKET_BUFFER = Number(process.env.FILES_BENCH_SOCKET_BUFFER ?? 2 * 1024 * 1024);
 /** One-way delay of the latency link; its round trip names it (`rtt40`). */
 const ONE_WAY_DELAY_MS = Number(process.env.FILES_BENCH_DELAY_MS ?? 20);
 const TARGET_VS_STOP_AND_WAIT = 3;
@@ -78,50 +62,6 @@ interface Link {
   /** 0: peers talk directly; otherwise through a delay relay pair per connection. */
   oneWayDelayMs: number;
 }
-
-function pcConfig(relayed: boolean) {
-  return {
-    iceServers: [],
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceUseIpv6: false,
-    codecs: { audio: [], video: [] },
-    // Through the relay only the 127.0.0.1 socket may check: werift binds every host candidate's
-    // socket to 0.0.0.0, so its other candidates would reach the relay too and only add noise.
-    ...(relayed ? { iceFilterCandidatePair: (pair: { localCandidate?: { host?: string } }) => pair.localCandidate?.host === '127.0.0.1' } : {}),
-  };
-}
-
-/**
- * Keeps only the 127.0.0.1 UDP host candidate of `sdp` and points it at `via` (a relay socket), so
- * the side that receives this SDP can reach its partner through the relay only. Returns the
- * candidate's real address for the relay to send to.
- */
-export function throughRelay(sdp: string, via: UdpAddress): { sdp: string; real: UdpAddress } {
-  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
-  let real: UdpAddress | undefined;
-  const lines: string[] = [];
-  for (const line of sdp.split(/\r?\n/)) {
-    if (!line.startsWith('a=candidate:')) {
-      lines.push(line);
-      continue;
-    }
-    // foundation component transport priority address port "typ" type …
-    const fields = line.slice('a=candidate:'.length).split(' ');
-    const wanted = fields[1] === '1' && fields[2]?.toLowerCase() === 'udp' && fields[4] === '127.0.0.1' && fields[6] === 'typ' && fields[7] === 'host';
-    if (!wanted || real) continue;
-    real = { address: fields[4]!, port: Number(fields[5]) };
-    fields[4] = via.address;
-    fields[5] = String(via.port);
-    lines.push(`a=candidate:${fields.join(' ')}`);
-  }
-  if (!real) throw new Error('files bench: no 127.0.0.1 UDP host candidate in the SDP, so it cannot go through the delay relay');
-  return { sdp: lines.join(eol), real };
-}
-
-type ToChild =
-  | { type: 'share'; path: string }
-  | { type: 'offer'; id: number; sdp: string; mode: 'serve' | 'raw'; token: string; bytes: number; relayed: boolean };
-type ToParent = { type: 'shared'; info: FileInfo } | { type: 'answer'; id: number; sdp: string } | { type: 'error'; message: string };
 
 /** One measured mode. */
 export interface FilesBenchMode {
@@ -172,156 +112,6 @@ export interface FilesBenchResult {
   summary: string;
 }
 
-// ---------------------------------------------------------------- child: the uploader
-
-async function child(): Promise<void> {
-  const shared = new SharedFiles({ ownId: 'bench-uploader' });
-  const server = new FileServer({ files: shared, highWaterMark: HIGH, lowWaterMark: LOW });
-  const send = (m: ToParent): void => void process.send?.(m);
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (m: ToChild) => {
-    void (async () => {
-      try {
-        if (m.type === 'share') {
-          send({ type: 'shared', info: await shared.share(m.path) });
-          return;
-        }
-        const pc = new RTCPeerConnection(pcConfig(m.relayed));
-        pc.onDataChannel.subscribe((dc) => {
-          const channel = fromWeriftDataChannel(dc, { owner: pc });
-          if (m.mode === 'serve') server.serve(channel, m.token);
-          else whenOpen(dc).then(() => pushRaw(channel, m.bytes), () => channel.close());
-        });
-        await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
-        await pc.setLocalDescription(await pc.createAnswer());
-        if (SOCKET_BUFFER > 0) enlargeWeriftSocketBuffers(pc, SOCKET_BUFFER);
-        send({ type: 'answer', id: m.id, sdp: pc.localDescription!.sdp });
-      } catch (err) {
-        send({ type: 'error', message: (err as Error).message });
-      }
-    })();
-  });
-}
-
-/** The baseline: the same bytes pushed as fast as the watermarks allow, no requests, no disk. */
-function pushRaw(channel: ChunkChannel, bytes: number): void {
-  const block = randomBytes(CHUNK);
-  let sent = 0;
-  channel.bufferedAmountLowThreshold = LOW;
-  const pump = (): void => {
-    while (channel.isOpen && sent < bytes && channel.bufferedAmount < HIGH) {
-      const n = Math.min(CHUNK, bytes - sent);
-      channel.send(n === CHUNK ? block : block.subarray(0, n));
-      sent += n;
-    }
-  };
-  channel.bufferedAmountLow$.subscribe(pump);
-  pump();
-}
-
-function whenOpen(dc: RTCDataChannel): Promise<void> {
-  if (dc.readyState === 'open') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const sub = dc.stateChanged.subscribe((s) => {
-      if (s === 'open') resolve();
-      else if (s === 'closed') reject(new Error('data channel closed before opening'));
-      else return;
-      sub.unSubscribe();
-    });
-  });
-}
-
-// ---------------------------------------------------------------- parent: the downloader
-
-/** Where new connections go: direct, or each through a fresh pair of a relay process. */
-type Route = { relays: DelayRelayProcess; oneWayDelayMs: number } | undefined;
-
-class ChildPeer implements TokenConnector {
-  private nextId = 0;
-  private readonly pending = new Map<number, (sdp: string) => void>();
-  private sharedWaiter?: (info: FileInfo) => void;
-  private readonly pcs = new Set<RTCPeerConnection>();
-  private readonly relayPairs = new Set<RemoteDelayRelay>();
-  /** Set per link before each run. */
-  route: Route;
-
-  constructor(private readonly proc: ChildProcess) {
-    proc.on('message', (m: ToParent) => {
-      if (m.type === 'answer') this.pending.get(m.id)?.(m.sdp);
-      else if (m.type === 'shared') this.sharedWaiter?.(m.info);
-      else console.error(`files bench child: ${m.message}`);
-    });
-  }
-
-  share(path: string): Promise<FileInfo> {
-    return new Promise((resolve) => {
-      this.sharedWaiter = resolve;
-      this.proc.send({ type: 'share', path } satisfies ToChild);
-    });
-  }
-
-  /** A token connection to the child, exactly as the peer layer would set it up. */
-  open(_peerId: string, token: string): Promise<ChunkChannel> {
-    return this.connect('serve', token, 0);
-  }
-
-  async connect(mode: 'serve' | 'raw', token: string, bytes: number): Promise<ChunkChannel> {
-    const route = this.route;
-    const pc = new RTCPeerConnection(pcConfig(route !== undefined));
-    this.pcs.add(pc);
-    let relay: RemoteDelayRelay | undefined;
-    try {
-      const dc = pc.createDataChannel('default', { ordered: true });
-      await pc.setLocalDescription(await pc.createOffer());
-      if (SOCKET_BUFFER > 0) enlargeWeriftSocketBuffers(pc, SOCKET_BUFFER);
-      let offer = pc.localDescription!.sdp;
-      if (route) {
-        // This side (X) sends to A; the child (Y) is told to send to B.
-        relay = await route.relays.open(route.oneWayDelayMs);
-        this.relayPairs.add(relay);
-        const rewritten = throughRelay(offer, relay.b);
-        await relay.setPeers({ peerA: rewritten.real });
-        offer = rewritten.sdp;
-      }
-      const id = this.nextId++;
-      const answered = new Promise<string>((resolve) => this.pending.set(id, resolve));
-      this.proc.send({ type: 'offer', id, sdp: offer, mode, token, bytes, relayed: route !== undefined } satisfies ToChild);
-      let answer = await answered;
-      this.pending.delete(id);
-      if (relay) {
-        const rewritten = throughRelay(answer, relay.a);
-        await relay.setPeers({ peerB: rewritten.real });
-        answer = rewritten.sdp;
-      }
-      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
-      await whenOpen(dc);
-      const pair = relay;
-      const close = (): void => {
-        this.pcs.delete(pc);
-        void pc.close().catch(() => undefined);
-        // Let the goodbye (SCTP ABORT, DTLS alert) reach the child before the pair goes away, or
-        // its peer connection would linger until consent expires and keep costing it CPU.
-        if (pair) setTimeout(() => void this.closeRelay(pair), 1000 + 4 * route!.oneWayDelayMs);
-      };
-      return fromWeriftDataChannel(dc, { owner: { close } });
-    } catch (err) {
-      this.pcs.delete(pc);
-      await pc.close().catch(() => undefined);
-      if (relay) await this.closeRelay(relay);
-      throw err;
-    }
-  }
-
-  private async closeRelay(pair: RemoteDelayRelay): Promise<void> {
-    this.relayPairs.delete(pair);
-    await pair.close();
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.pcs].map((pc) => pc.close().catch(() => undefined)));
-    await Promise.all([...this.relayPairs].map((pair) => this.closeRelay(pair)));
-  }
-}
 
 async function timeRaw(peer: ChildPeer, bytes: number): Promise<number> {
   const started = performance.now();
@@ -379,12 +169,7 @@ export async function run(): Promise<FilesBenchResult> {
   const src = join(dir, 'fifty.bin');
   const content = randomBytes(FILE_SIZE);
   await writeFile(src, content);
-  const proc = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, FILES_BENCH_CHILD: '1' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const peer = new ChildPeer(proc);
+  const peer = ChildPeer.start();
   let relays: DelayRelayProcess | undefined;
   const modeList = (): FilesBenchMode[] =>
     process.env.FILES_BENCH_MODES
@@ -436,8 +221,7 @@ export async function run(): Promise<FilesBenchResult> {
     }
   } finally {
     peer.route = undefined;
-    await peer.close();
-    proc.kill();
+    await peer.close(); // and ends the child
     await relays?.close();
     await rm(dir, { recursive: true, force: true });
   }
@@ -487,9 +271,7 @@ export async function run(): Promise<FilesBenchResult> {
   return result;
 }
 
-if (process.env.FILES_BENCH_CHILD === '1') {
-  void child();
-} else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   run().then(
     () => process.exit(0),
     (err: unknown) => {

@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DelayRelay, DelayRelayProcess, type UdpAddress } from '../../bench/fixtures/delay-relay.js';
+import { DelayRelayProcess } from '../../bench/fixtures/delay-relay-process.js';
+import { DelayRelay, type UdpAddress } from '../../bench/fixtures/delay-relay.js';
 
 interface Arrival {
   data: Buffer;
