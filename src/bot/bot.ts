@@ -167,6 +167,7 @@ export class Bot {
       out.callsActive = (out.callsActive ?? 0) + (part.callsActive ?? 0);
       out.recordingsActive = (out.recordingsActive ?? 0) + (part.recordingsActive ?? 0);
       out.recordingBytesWritten = (out.recordingBytesWritten ?? 0) + (part.recordingBytesWritten ?? 0);
+      out.recordingPacketsDropped = (out.recordingPacketsDropped ?? 0) + (part.recordingPacketsDropped ?? 0);
       if (part.rtpStreams) (out.rtpStreams ??= []).push(...part.rtpStreams);
       if (part.fileTransfers) (out.fileTransfers ??= []).push(...part.fileTransfers);
     }

@@ -98,6 +98,8 @@ export interface BotMetricsReport {
   callsActive?: number;
   recordingsActive?: number;
   recordingBytesWritten?: number;
+  /** RTP packets the recorder dropped because an ffmpeg stopped reading (a stuck disk); 0 when healthy. */
+  recordingPacketsDropped?: number;
   /** Per RTP stream (label e.g. `<participant>/<kind>`). */
   rtpStreams?: { stream: string; packetsReceived: number; packetsLost: number }[];
   fileTransfers?: { direction: 'serve' | 'fetch'; count: number; bytes: number }[];

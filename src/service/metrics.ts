@@ -57,6 +57,7 @@ export class BotMetrics {
     perBot('spreed_bot_calls_active', 'Calls (peer connections with media) currently active', (r) => r.callsActive);
     perBot('spreed_bot_recordings_active', 'Participant recordings currently running', (r) => r.recordingsActive);
     perBot('spreed_bot_recording_bytes_written', 'Bytes written by the recorder', (r) => r.recordingBytesWritten);
+    perBot('spreed_bot_recording_packets_dropped', 'RTP packets dropped because an ffmpeg stopped reading (stuck disk)', (r) => r.recordingPacketsDropped);
     const streams = (pick: (s: NonNullable<BotMetricsReport['rtpStreams']>[number]) => number) => () =>
       reports().flatMap(({ name: bot, report }) => (report.rtpStreams ?? []).map((s): [Record<'bot' | 'stream', string>, number] => [{ bot, stream: s.stream }, pick(s)]));
     gauge('spreed_bot_rtp_packets_received', 'RTP packets received per stream', ['bot', 'stream'], streams((s) => s.packetsReceived));

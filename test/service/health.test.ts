@@ -64,6 +64,7 @@ describe.skipIf(noFfmpeg)('health, readiness and metrics endpoints', () => {
     expect(value(/spreed_bot_calls_active\{bot="Recorder"\} (\d+)/)).toBe(1);
     expect(value(/spreed_bot_recordings_active\{bot="Recorder"\} (\d+)/)).toBeGreaterThanOrEqual(1);
     expect(value(/spreed_bot_recording_bytes_written\{bot="Recorder"\} (\d+)/)).toBeGreaterThan(0);
+    expect(value(/spreed_bot_recording_packets_dropped\{bot="Recorder"\} (\d+)/)).toBe(0);
     expect(value(/spreed_bot_rtp_packets_received\{bot="Recorder",stream="[^"]+\/audio"\} (\d+)/)).toBeGreaterThan(0);
     expect(value(/spreed_bot_documents_in_total\{bot="Recorder",type="Offer"\} (\d+)/)).toBe(1);
     expect(value(/spreed_bot_documents_out_total\{bot="Recorder",type="Answer"\} (\d+)/)).toBe(1);

@@ -182,6 +182,7 @@ class RecordSession implements RecorderControl {
       return {
         recordingsActive: this.#recorder ? this.#tracks.size : 0,
         recordingBytesWritten: stats?.bytesWritten ?? 0,
+        recordingPacketsDropped: stats?.packetsDropped ?? 0,
         rtpStreams: [...this.#tracks].map(([t, c]) => ({ stream: `${t.participantId.slice(0, 12)}/${t.kind}`, packetsReceived: c.received, packetsLost: c.lost })),
       };
     });
