@@ -228,7 +228,7 @@ export class ParticipantRecorder {
     this.logger.warn({ err, restart: this.restarts, of: max }, 'ffmpeg died mid-recording; continuing in a new segment');
     this.errors.next(err);
     setTimeout(() => {
-      if (this.state_ === 'recording' && !this.current) void this.startSegment(this.sources);
+      if (this.state_ === 'recording' && !this.current) void this.startSegment();
     }, this.options.restartDelayMs ?? 1000).unref();
   }
 

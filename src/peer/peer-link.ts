@@ -18,6 +18,9 @@ function checkSdp(sdp: string): void {
 /** Connection state of one peer connection, reduced to what calls and token connections need. */
 export type LinkState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
+const FORWARDED_STATES: readonly string[] = ['connecting', 'connected', 'disconnected', 'failed'] satisfies LinkState[];
+const isForwardedState = (state: string): state is LinkState => FORWARDED_STATES.includes(state);
+
 /** Token keys carried by every Offer/Answer/Candidate of a token connection. */
 export interface TokenKeys {
   _token: string;
@@ -73,23 +76,8 @@ export class PeerLink {
       else this.localCandidates.push(map);
     });
     this.pc.connectionStateChange.subscribe((state) => {
-      if (this.closed) return;
-      switch (state) {
-        case 'connecting':
-          this.setState('connecting');
-          break;
-        case 'connected':
-          this.setState('connected');
-          break;
-        case 'disconnected':
-          this.setState('disconnected');
-          break;
-        case 'failed':
-          this.setState('failed');
-          break;
-        default:
-          break;
-      }
+      // 'new' and 'closed' are ours to set: the link starts new and is closed by close().
+      if (!this.closed && isForwardedState(state)) this.setState(state);
     });
     this.pc.onTrack.subscribe((track: MediaStreamTrack) => {
       if (this.closed) return;

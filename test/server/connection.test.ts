@@ -7,12 +7,7 @@ const env = useServer();
 
 describe('resume with ?t=', () => {
   it('keeps Id and Sid, drops the old socket without a Left, routes unicasts to the new socket', async () => {
-    const server = await env.start();
-    const a = await env.connect(server);
-    const b = await env.connect(server);
-    await a.hello('resume-room');
-    await b.hello('resume-room');
-    await a.nextOfType('Joined');
+    const { server, a, b } = await env.joinedPair('resume-room');
     const resumed = await env.connect(server, { token: a.self.Token });
     expect(resumed.id).toBe(a.id);
     expect(resumed.self.Sid).toBe(a.self.Sid);

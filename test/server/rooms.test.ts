@@ -26,12 +26,7 @@ describe('Hello / Welcome', () => {
   });
 
   it('sends a soft Left to the old room on a room switch and re-broadcasts Joined on a re-Hello', async () => {
-    const server = await env.start();
-    const a = await env.connect(server);
-    const b = await env.connect(server);
-    await a.hello('one');
-    await b.hello('one');
-    await a.nextOfType('Joined');
+    const { a, b } = await env.joinedPair('one');
     await b.hello('one');
     expect((await a.nextOfType('Joined')).Data.Id).toBe(b.id);
     await b.hello('two');

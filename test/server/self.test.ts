@@ -65,12 +65,7 @@ describe('HTTP', () => {
 
 describe('Iid and errors', () => {
   it('echoes Iid only on direct replies and sends Error replies without an Iid', async () => {
-    const server = await env.start();
-    const a = await env.connect(server);
-    const b = await env.connect(server);
-    await a.hello('iid-room');
-    await b.hello('iid-room');
-    await a.nextOfType('Joined');
+    const { a, b } = await env.joinedPair('iid-room');
     // Relayed types ignore the Iid.
     a.send({ ...f.chat(b.id, { Message: 'x', NoEcho: true }), Iid: 'c1' });
     const chat = await b.nextOfType('Chat');

@@ -21,6 +21,16 @@ export function useServer(options: ServerOptions = {}) {
       clients.push(client);
       return client;
     },
+    /** A fresh server with clients `a` and `b` in `room`; `a` has already seen `b`'s Joined. */
+    async joinedPair(room: string): Promise<{ server: ChannelingServer; a: TestClient; b: TestClient }> {
+      const server = await this.start();
+      const a = await this.connect(server);
+      const b = await this.connect(server);
+      await a.hello(room);
+      await b.hello(room);
+      await a.nextOfType('Joined');
+      return { server, a, b };
+    },
   };
 }
 
