@@ -86,8 +86,8 @@ export const handleChat: Handler = ({ hub, session, doc }) => {
     return;
   }
   if (chat.Status?.ContactRequest) {
-    // Contact requests need the contacts module and user accounts, neither of which this server has.
-    hub.logger.debug({ from: session.id }, 'Chat ContactRequest without contacts module, dropped');
+    // Contact requests need both sessions authenticated with user accounts, which this server does not have.
+    hub.logger.debug({ from: session.id }, 'Chat ContactRequest without user accounts, dropped');
     return;
   }
   hub.unicast(session, to, relayed);

@@ -36,13 +36,19 @@ export const handleAuthentication: Handler = (request) => {
   reply(request, errorDoc('invalid_session_token', 'nonce validation failed'));
 };
 
+/**
+ * `session` resolves a fresh `A`. `contact` behaves as on the real server with its default modules
+ * (contacts on): its token would name a user id, but this server has no user accounts and never
+ * mints contact tokens, so every token fails to decode, and the real server answers such a
+ * non-coded failure with an empty `Data` object (PROTOCOL-NOTES §9), not an Error document.
+ */
 export const handleSessions: Handler = (request) => {
   const { hub, doc } = request;
   const query: { Type: string; Token: string } | undefined = doc?.Sessions ?? undefined;
   if (!query) return reply(request, errorDoc('bad_request', 'message did not contain Sessions'));
   switch (query.Type) {
     case 'contact':
-      return reply(request, errorDoc('contacts_not_enabled', 'incoming contacts session request with contacts disabled'));
+      return reply(request, {});
     case 'session': {
       const attested = hub.secrets.decodeAttestation(query.Token);
       if ('error' in attested) return reply(request, errorDoc('bad_attestation', attested.error));
