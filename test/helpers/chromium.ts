@@ -103,6 +103,8 @@ export interface DownloadResult {
   chunkSize: number;
   equalChunks: boolean;
   ms: number;
+  /** Request sent → whole chunk received (ms), one entry per chunk request, in completion order. */
+  chunkMs: number[];
 }
 
 export interface PageSettings {
