@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ReplaySubject, Subject, type Observable } from 'rxjs';
@@ -5,7 +6,8 @@ import type { MediaError } from './errors.js';
 import type { FfmpegInfo } from './ffmpeg.js';
 import { fsSafeName, fsSafeTime, uniqueName } from './names.js';
 import { ParticipantRecorder, type SegmentInfo } from './participant-recorder.js';
-import { SidecarWriter, type SidecarFile } from './sidecar.js';
+import { continueSidecar, type MeetingResume, type ResumedParticipant } from './meeting-resume.js';
+import { SidecarWriter, readSidecar, type SidecarFile } from './sidecar.js';
 import { addStats, emptyStats, type RecorderStats, type RemoteTrackSource } from './types.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 
@@ -25,6 +27,12 @@ export interface MeetingRecorderOptions {
   settleMs?: number;
   /** Sidecar write debounce. @defaultValue 500 */
   sidecarDebounceMs?: number;
+  /**
+   * Continue the meeting in this existing directory (fleet hand-over): its `meeting.json` is kept,
+   * the gap is noted in `gaps`, and every participant goes on with its next segment (`name.N.ext`).
+   * `room` and `startTime` then come from the existing sidecar. @defaultValue a new meeting
+   */
+  resume?: MeetingResume;
   ffmpeg?: FfmpegInfo;
   logger?: Logger;
 }
@@ -60,6 +68,7 @@ export class MeetingRecorder {
   private readonly sidecar: SidecarWriter;
   private readonly participants = new Map<string, ParticipantEntry>();
   private readonly baseNames = new Set<string>();
+  private resumed = new Map<string, ResumedParticipant>();
   private readonly errors = new Subject<ParticipantError>();
   private readonly done = new ReplaySubject<MeetingRecording>(1);
   private readonly logger: Logger;
@@ -72,7 +81,7 @@ export class MeetingRecorder {
   readonly finalized$: Observable<MeetingRecording> = this.done.asObservable();
 
   private constructor(private readonly options: MeetingRecorderOptions, startTime: Date) {
-    this.dir = join(options.rootDir ?? 'recordings', fsSafeName(options.room, 'room'), fsSafeTime(startTime));
+    this.dir = options.resume?.dir ?? join(options.rootDir ?? 'recordings', fsSafeName(options.room, 'room'), fsSafeTime(startTime));
     this.sidecarPath = join(this.dir, 'meeting.json');
     this.sidecar = new SidecarWriter(this.sidecarPath, options.room, startTime.getTime(), options.sidecarDebounceMs ?? 500);
     this.logger = (options.logger ?? silentLogger).child({ room: options.room });
@@ -82,10 +91,31 @@ export class MeetingRecorder {
   static async create(options: MeetingRecorderOptions): Promise<MeetingRecorder> {
     const recorder = new MeetingRecorder(options, options.startTime ?? new Date());
     await mkdir(recorder.dir, { recursive: true });
+    if (options.resume) await recorder.continueFrom(options.resume);
     recorder.sidecar.update(() => undefined);
     await recorder.sidecar.flush();
     if (options.maxDurationMs) recorder.maxTimer = setTimeout(() => void recorder.stop(), options.maxDurationMs);
     return recorder;
+  }
+
+  /** Takes over the previous recorder's sidecar (a missing or unreadable one starts afresh, with a warning). */
+  private async continueFrom(resume: MeetingResume): Promise<void> {
+    const previous = await readSidecar(this.sidecarPath).catch((error: Error) => {
+      this.logger.warn({ dir: resume.dir, reason: error.message }, 'cannot read the meeting sidecar to continue; starting a new one in the same directory');
+      return undefined;
+    });
+    if (!previous) return;
+    const written = (file: string) => {
+      try {
+        return statSync(join(this.dir, file)).size > 0;
+      } catch {
+        return false;
+      }
+    };
+    this.resumed = continueSidecar(previous, resume, Date.now(), written);
+    for (const { baseName } of this.resumed.values()) this.baseNames.add(baseName);
+    this.sidecar.update((d) => Object.assign(d, previous));
+    this.logger.info({ dir: this.dir, participants: this.resumed.size }, 'continuing the meeting recording');
   }
 
   /** Resolves when {@link stop} has finalised everything. */
@@ -182,12 +212,14 @@ export class MeetingRecorder {
   }
 
   private createRecorder(participantId: string, entry: ParticipantEntry): ParticipantRecorder {
-    const base = uniqueName(fsSafeName(entry.name ?? participantId, fsSafeName(participantId, 'participant')), this.baseNames);
+    const previous = this.resumed.get(participantId);
+    const base = previous?.baseName ?? uniqueName(fsSafeName(entry.name ?? participantId, fsSafeName(participantId, 'participant')), this.baseNames);
     this.baseNames.add(base);
     const recorder = new ParticipantRecorder({
       dir: this.dir,
       baseName: base,
       participantId,
+      firstSegment: previous ? previous.segments + 1 : undefined,
       audioOnly: this.options.audioOnly,
       ffmpeg: this.options.ffmpeg,
       logger: this.logger,

@@ -39,6 +39,11 @@ export interface ParticipantRecorderOptions {
   maxRestarts?: number;
   /** @defaultValue 1000 */
   restartDelayMs?: number;
+  /**
+   * Index of the first segment: a meeting continued by another process (fleet hand-over) goes
+   * on after the segments already on disk. @defaultValue 1
+   */
+  firstSegment?: number;
 }
 
 /** Lifecycle of a {@link ParticipantRecorder}. */
@@ -119,7 +124,7 @@ export class ParticipantRecorder {
       const wanted = sources.filter((s) => !this.options.audioOnly || s.kind === 'audio');
       this.sources = await this.withoutSilentVideo(wanted);
       if (this.sources.length === 0) return undefined;
-      const index = this.segmentList.length + 1;
+      const index = this.segmentList.length + (this.options.firstSegment ?? 1);
       try {
         const segment = await RecordingSegment.start({
           index,

@@ -35,6 +35,11 @@ export const sidecarSchema = z.object({
     z.object({ participantId: z.string(), name: z.string().optional(), time: z.number(), event: z.enum(['join', 'leave']) }),
   ),
   speakerTimeline: z.array(z.object({ participantId: z.string(), talking: z.boolean(), time: z.number() })),
+  /**
+   * Stretches of the meeting nobody recorded: a fleet worker died or handed the meeting over, and
+   * the next worker continued it as new segments (`from`/`to` Unix ms, `reason` in words).
+   */
+  gaps: z.array(z.object({ from: z.number(), to: z.number(), reason: z.string() })).optional(),
 });
 
 /** Contents of `meeting.json`. */
