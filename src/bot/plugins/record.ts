@@ -1,6 +1,6 @@
 import { BehaviorSubject, Subject, Subscription, filter, type Observable } from 'rxjs';
 import { MediaStreamTrack } from 'werift';
-import { MeetingRecorder, RtpStreamCounter, playFile, startBandwidthFeedback, type MeetingRecording, type Playback, type RecorderStats } from '../../media/index.js';
+import { MeetingRecorder, RtpStreamCounter, type MeetingResume, playFile, startBandwidthFeedback, type MeetingRecording, type Playback, type RecorderStats } from '../../media/index.js';
 import type { Call, CallManager, RemoteTrack } from '../../peer/index.js';
 import type { Plugin, PluginContext } from '../plugin.js';
 import { callsExtras, ensureCalls } from './calls.js';
@@ -9,6 +9,11 @@ declare module '../services.js' {
   interface Services {
     /** The bot's recorder (set up by the {@link record} plugin). */
     recorder: RecorderControl;
+    /**
+     * Set by a plugin before `record` (the fleet worker's job plugin) to make the next recording
+     * continue an existing meeting directory; taken once by the recorder.
+     */
+    meetingResume: MeetingResume;
   }
 }
 
@@ -206,7 +211,10 @@ class RecordSession implements RecorderControl {
     if (this.#recorder) return Promise.resolve(this.#recorder.dir);
     this.#starting ??= (async () => {
       const ctx = this.#ctx;
+      const resume = ctx.services.get('meetingResume');
+      if (resume) ctx.services.remove('meetingResume');
       const recorder = await MeetingRecorder.create({
+        resume,
         room: ctx.bot.room || 'default',
         rootDir: this.#options.dir ?? 'recordings',
         audioOnly: this.#options.audioOnly,
