@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { MediaError } from './errors.js';
 import { spawnFfmpeg, type FfmpegInfo } from './ffmpeg.js';
 import { readSidecar, type SidecarFile } from './sidecar.js';
+import { meetingEnd, writeSpeakerCaptions } from './speaker-captions.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 
 /** Options for {@link mixdown}. */
@@ -14,8 +15,25 @@ export interface MixdownOptions {
   cellHeight?: number;
   /** Output frame rate. @defaultValue 20 */
   fps?: number;
+  /**
+   * Write `<dir>/speakers.vtt` (who speaks when, from the speaker timeline) and mux it into the
+   * mixed file as a subtitle track (WebM/MKV outputs). @defaultValue true
+   */
+  captions?: boolean;
+  /** Called with ffmpeg's progress while it mixes. @defaultValue none */
+  onProgress?: (progress: MixdownProgress) => void;
   ffmpeg?: FfmpegInfo;
   logger?: Logger;
+}
+
+/** How far a running {@link mixdown} is. */
+export interface MixdownProgress {
+  /** Output time written so far, ms. */
+  timeMs: number;
+  /** Expected output duration (from the sidecar), ms. */
+  durationMs: number;
+  /** `timeMs / durationMs`, 0..1. */
+  fraction: number;
 }
 
 /** Result of {@link mixdown}. */
@@ -23,6 +41,8 @@ export interface MixdownResult {
   file: string;
   /** Files mixed, with their start offset in ms. */
   inputs: { file: string; offsetMs: number; kinds: ('audio' | 'video')[] }[];
+  /** `speakers.vtt`, when captions were written (also muxed into `file` for WebM/MKV). */
+  captions?: string;
 }
 
 /** Grid columns/rows for `n` tiles: as square as possible, wider than tall. Pure. */
@@ -97,14 +117,24 @@ export async function mixdown(dir: string, options: MixdownOptions = {}): Promis
   const cell = { width: options.cellWidth ?? 640, height: options.cellHeight ?? 360, fps: options.fps ?? 20 };
   const { graph, audio, video } = mixdownFilter(inputs, cell);
   const output = options.output ?? join(dir, video ? 'mix.webm' : 'mix.ogg');
-  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y'];
+  const durationMs = Math.max(1, Math.max(...usable.map((f) => f.stoppedAt ?? meetingEnd(sidecar))) - t0);
+  const captions = (options.captions ?? true) ? await writeSpeakerCaptions(dir, sidecar, t0) : undefined;
+  // -stats: progress lines even at -loglevel error (for onProgress).
+  const args = ['-hide_banner', '-loglevel', 'error', '-stats', '-nostdin', '-y'];
   for (const input of inputs) args.push('-i', input.file);
+  const muxCaptions = captions !== undefined && captions.cues > 0 && /\.(webm|mkv)$/i.test(output);
+  if (muxCaptions) args.push('-i', captions.path);
   args.push('-filter_complex', graph);
   if (video) args.push('-map', video, '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1500k');
   if (audio) args.push('-map', audio, '-c:a', 'libopus', '-b:a', '96k');
+  if (muxCaptions) args.push('-map', `${inputs.length}:s`, '-c:s', 'webvtt', '-metadata:s:s:0', 'title=Speakers');
   args.push(output);
   const ffmpeg = await spawnFfmpeg(args, { ffmpeg: options.ffmpeg, logger });
+  const onProgress = options.onProgress;
+  if (onProgress) {
+    ffmpeg.progress$.subscribe(({ timeMs }) => onProgress({ timeMs, durationMs, fraction: Math.min(1, Math.max(0, timeMs / durationMs)) }));
+  }
   const exit = await ffmpeg.exited;
   if (exit.error) throw exit.error;
-  return { file: output, inputs };
+  return { file: output, inputs, ...(captions ? { captions: captions.path } : {}) };
 }

@@ -70,7 +70,8 @@ describe.skipIf(noFfmpeg)('MeetingRecorder', () => {
     const mix = await mixdown(result.dir);
     expect(mix.inputs).toHaveLength(3);
     const probe = ffprobe(mix.file);
-    expect(probe.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+    // The speaker timeline (Alice talked) becomes a muxed captions track.
+    expect(probe.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'subtitle', 'video']);
     expect(probe.duration).toBeGreaterThan(spanS - 1);
     expect(probe.duration).toBeLessThan(spanS + 1);
   });
