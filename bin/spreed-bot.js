@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// Thin launcher: runs the TypeScript CLI through tsx so `spreed-bot` works without a build step.
+// Development launcher: runs the TypeScript CLI through tsx so `./bin/spreed-bot.js` works in the
+// repository without a build. The package's `spreed-bot` command is the compiled dist/cli/bin.js.
 import { register } from 'tsx/esm/api';
 register();
-await import('../src/cli/main.ts');
+// Tells the bot-module loader that .ts files already load (it must not register tsx twice).
+globalThis[Symbol.for('spreed-bot.tsx-registered')] = true;
+await import('../src/cli/bin.ts');

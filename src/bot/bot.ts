@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import { ChatService, type IncomingChat } from './chat.js';
 import { CommandRegistry } from './commands.js';
 import { inScope, runInScope, type PluginScope } from './isolation.js';
+import { refuseStartWhileLoadingModule } from './module-guard.js';
 import type { BotMetricsReport, Plugin, PluginContext, Teardown } from './plugin.js';
 import { ServiceRegistry } from './services.js';
 
@@ -185,6 +186,7 @@ export class Bot {
    * server's error (e.g. `invalid_credentials`) when the room cannot be joined.
    */
   async start(): Promise<void> {
+    refuseStartWhileLoadingModule(); // `spreed-bot run` is importing this bot's module: no connection
     if (this.state.status !== 'idle') throw new Error(`bot '${this.options.name}' cannot start from state '${this.state.status}'`);
     this.#state.next({ status: 'starting' });
     try {

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { extname, isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CodedError } from '../util/errors.js';
 import type { BotOptions } from './bot.js';
 import type { BotDefinition } from './define.js';
+import { importUserModule } from './module-loader.js';
 import type { Plugin } from './plugin.js';
 import { builtinPlugins } from './plugins/index.js';
 
@@ -95,7 +95,7 @@ export function envOverrides(env: NodeJS.ProcessEnv = process.env): Overrides {
 async function importDefault(path: string, baseDir: string): Promise<unknown> {
   const abs = isAbsolute(path) ? path : resolve(baseDir, path);
   try {
-    const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+    const mod = (await importUserModule(abs, path)) as { default?: unknown };
     return mod.default;
   } catch (error) {
     throw new ConfigError(`cannot load module '${path}': ${(error as Error).message}`, { cause: error });

@@ -52,7 +52,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] && /(?:main\.ts|spreed-bot(?:\.js)?)$/.test(process.argv[1]);
+// `tsx src/cli/main.ts` (npm start); the `spreed-bot` command enters through bin.ts instead.
+const isEntry = process.argv[1] && /main\.[jt]s$/.test(process.argv[1]);
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
