@@ -79,6 +79,25 @@ export interface ResolvedConfig {
   logLevel?: ConfigFileShape['logLevel'];
   health?: { host: string; port: number };
   drainTimeoutMs?: number;
+  /** Overrides that were ignored, one readable line each, for the caller to log. */
+  warnings?: string[];
+}
+
+const flagOf: Record<keyof Overrides, string> = { server: '--server', room: '--room', pin: '--pin', name: '--name' };
+const envOf: Record<keyof Overrides, string> = { server: 'SPREED_SERVER', room: 'SPREED_ROOM', pin: 'SPREED_PIN', name: 'SPREED_NAME' };
+
+/**
+ * With a `bots` list only the server can apply to every bot: one room, name or PIN for all of
+ * them is never what was meant. Such a flag is an error; such an environment variable (often
+ * set for another config) is ignored with a warning.
+ */
+function perBotOverrideWarnings(target: string, count: number, flags: Overrides, env: Overrides): string[] {
+  const fields = ['room', 'name', 'pin'] as const;
+  const flag = fields.find((f) => flags[f] !== undefined);
+  if (flag) throw new ConfigError(`${target}: ${flagOf[flag]} applies to a single-bot config, but this file lists ${count} bots: set '${flag}' per bot in the file`);
+  return fields
+    .filter((f) => env[f] !== undefined)
+    .map((f) => `${envOf[f]} is ignored: ${target} lists ${count} bots, so '${f}' is taken from each bot's entry in the file`);
 }
 
 function formatZodError(error: z.ZodError, source: string): string {
@@ -179,18 +198,17 @@ export async function loadRunConfig(target: string, flags: Overrides = {}, env: 
   const entries: BotEntryShape[] = file.bots ?? [
     BotEntry.parse(defined({ name: file.name ?? overrides.name ?? 'spreed-bot', room: file.room, pin: file.pin, module: file.module, status: file.status, plugins: file.plugins ?? [] })),
   ];
+  const warnings = file.bots ? perBotOverrideWarnings(target, file.bots.length, flags, env) : [];
   const bots: Omit<BotOptions, 'logger'>[] = [];
   for (const [i, entry] of entries.entries()) {
     const where = file.bots ? `${target}: bots[${i}] (${entry.name})` : target;
     const base = entry.module ? await loadDefinition(entry.module, baseDir, where) : undefined;
     const plugins = [...(base?.plugins ?? [])];
     for (const [j, ref] of entry.plugins.entries()) plugins.push(await resolvePlugin(ref, baseDir, `${where}: plugins[${j}]`));
-    // In a multi-bot file the per-bot fields win over the environment; flags still apply to single bots only.
+    // Flags > environment > file; with a bots list only the server is overridden (see perBotOverrideWarnings).
     const perBot = defined({ name: entry.name, room: entry.room, pin: entry.pin, server: entry.server ?? file.server, status: entry.status });
-    const merged = file.bots
-      ? { ...defined(env), ...base, ...perBot, ...defined({ server: flags.server }) }
-      : { ...base, ...perBot, ...overrides };
+    const merged = { ...base, ...perBot, ...(file.bots ? defined({ server: overrides.server }) : overrides) };
     bots.push(finish({ ...merged, plugins }, where));
   }
-  return { bots, logLevel: file.logLevel, health: file.health, drainTimeoutMs: file.drainTimeoutMs };
+  return { bots, logLevel: file.logLevel, health: file.health, drainTimeoutMs: file.drainTimeoutMs, ...(warnings.length ? { warnings } : {}) };
 }

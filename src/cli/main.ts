@@ -4,10 +4,12 @@ import { doctorCommand, doctorHelp } from './commands/doctor.js';
 import { demoCommand, demoHelp } from './commands/demo.js';
 import { mixCommand, mixHelp } from './commands/mix.js';
 import { UsageError } from './args.js';
+import { packageVersion } from './version.js';
 
 const help = `spreed-bot — headless conference bots for Spreed WebRTC
 
 Usage: spreed-bot <command> [options]
+       spreed-bot --version
 
 Commands:
   run <module|config>   run bots as a service          (spreed-bot run --help)
@@ -28,12 +30,27 @@ const commands: Record<string, { run: Handler; help: string }> = {
   mix: { run: mixCommand, help: mixHelp },
 };
 
+/**
+ * Prints an ordinary failure (port in use, missing folder) as one line a person can read; the
+ * stack only with LOG_LEVEL=debug or trace, where a developer asked for it.
+ */
+function printFailure(prefix: string, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  const firstLine = message.split('\n').find((line) => line.trim()) ?? 'failed';
+  console.error(`${prefix}: ${firstLine}`);
+  if (['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '')) console.error(error instanceof Error ? (error.stack ?? message) : message);
+}
+
 /** Runs the CLI with argv (without node and script). Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help);
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    console.log(`spreed-bot ${packageVersion()}`);
+    return 0;
   }
   const command = commands[name];
   if (!command) {
@@ -47,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`spreed-bot ${name}: ${error.message}\n\n${command.help}`);
       return 2;
     }
-    console.error(`spreed-bot ${name}: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    printFailure(`spreed-bot ${name}`, error);
     return 1;
   }
 }
@@ -58,7 +75,7 @@ if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      console.error(error);
+      printFailure('spreed-bot', error);
       process.exit(1);
     },
   );

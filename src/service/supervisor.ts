@@ -49,7 +49,12 @@ export class BotSupervisor {
     return this.#entries.map((e) => ({ name: e.options.name, bot: e.bot, attempts: e.attempts, lastError: e.lastError, running: e.running }));
   }
 
-  /** Starts every bot; resolves when each has started or failed its first attempt. */
+  /**
+   * Starts every bot; resolves when each has started or failed its first attempt. A bot whose
+   * server is unreachable keeps its first attempt open (the channel retries), so this may not
+   * resolve until {@link BotSupervisor.stop} — callers that must react to a stop request
+   * meanwhile should not wait for it.
+   */
   async start(): Promise<void> {
     await Promise.all(this.#entries.map((e) => this.#startOne(e)));
   }
@@ -75,8 +80,18 @@ export class BotSupervisor {
       });
     } catch (error) {
       entry.running = false;
-      entry.lastError = error instanceof Error ? error : new Error(String(error));
-      log.error({ err: entry.lastError, attempts: entry.attempts }, 'bot failed to start; will retry');
+      // stop() closed a bot that was still starting: not a failure worth a line.
+      if (this.#stopping) return;
+      const err = error instanceof Error ? error : new Error(String(error));
+      const sameCause = entry.lastError?.message === err.message;
+      entry.lastError = err;
+      // One line per change of cause (the stack only at debug): a bot retried every minute
+      // for a wrong PIN must not fill the journal.
+      if (sameCause) log.debug({ err, attempts: entry.attempts }, 'bot failed to start again; will retry');
+      else {
+        log.warn({ attempts: entry.attempts, code: (err as { code?: unknown }).code, reason: err.message }, 'bot failed to start; will retry');
+        log.debug({ err }, 'bot start failure');
+      }
       this.#schedule(entry);
     }
   }
@@ -89,7 +104,10 @@ export class BotSupervisor {
     entry.timer = setTimeout(() => void this.#startOne(entry), delay);
   }
 
-  /** Stops every bot gracefully (in parallel). */
+  /**
+   * Stops every bot gracefully (in parallel), including bots that are still starting or
+   * waiting for a retry: their start is abandoned. Idempotent.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
     await Promise.all(
