@@ -3,6 +3,8 @@ import { serverCommand, serverHelp } from './commands/server.js';
 import { doctorCommand, doctorHelp } from './commands/doctor.js';
 import { demoCommand, demoHelp } from './commands/demo.js';
 import { mixCommand, mixHelp } from './commands/mix.js';
+import { jobsCommand, jobsHelp } from './commands/jobs.js';
+import { workerCommand, workerHelp } from './commands/worker.js';
 import { UsageError } from './args.js';
 import { packageVersion } from './version.js';
 
@@ -17,6 +19,8 @@ Commands:
   demo [--once]         the demo: server, recorder bot, file-drop bot and two participants
   mix <recording dir>   mix a recording into one file
   doctor                report ffmpeg, Chromium and werift versions
+  worker --nats URL     run fleet jobs from NATS JetStream (spreed-bot worker --help)
+  jobs <submit|list|stop|fetch>  fleet jobs: submit a bot, watch, stop, fetch files
 
 Run 'spreed-bot <command> --help' for a command's options.`;
 
@@ -28,6 +32,8 @@ const commands: Record<string, { run: Handler; help: string }> = {
   doctor: { run: doctorCommand, help: doctorHelp },
   demo: { run: demoCommand, help: demoHelp },
   mix: { run: mixCommand, help: mixHelp },
+  worker: { run: workerCommand, help: workerHelp },
+  jobs: { run: jobsCommand, help: jobsHelp },
 };
 
 /**
