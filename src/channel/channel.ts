@@ -3,12 +3,13 @@ import type { RawData } from 'ws';
 import { encodeFrame, frames, type OutgoingFrame, type Received, type SelfDoc, type SessionStatus, type WelcomeDoc } from '../protocol/index.js';
 import { defaultBackoff } from '../util/backoff.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { causeOfSilence } from './cause.js';
 import { ChannelError } from './errors.js';
 import { parseFrame } from './fast-parse.js';
 import { Connection, type ConnectionHooks } from './connection.js';
 import { Keepalive } from './keepalive.js';
 import { OfflineQueue } from './offline-queue.js';
-import { iceServersOf, type ChannelOptions, type IceServer } from './options.js';
+import { iceServersOf, type ChannelOptions, type ConnectOptions, type IceServer } from './options.js';
 import { RequestTracker } from './request-tracker.js';
 import { RoomMembership } from './rooms.js';
 import { SelfRefresh } from './self-refresh.js';
@@ -17,7 +18,7 @@ import type { ChannelState } from './state.js';
 import { guardSubscriberErrors } from './unhandled.js';
 import { Deferred } from './waiter.js';
 
-export type { ChannelOptions, IceServer } from './options.js';
+export type { ChannelOptions, ConnectOptions, IceServer } from './options.js';
 
 /**
  * A channeling client: one WebSocket to a Spreed WebRTC server, exposed as RxJS streams of
@@ -104,7 +105,7 @@ export class Channel {
     this.sent$ = this.sentSubject.asObservable();
     this.keepalive = new Keepalive(options.aliveIdleMs ?? 5000, options.deadAfterMs ?? 11_500, {
       sendAlive: (value) => this.ready && this.write(encodeFrame(frames.alive(value))),
-      dead: (silentMs) => this.connection.drop(`nothing received for ${silentMs} ms`),
+      dead: (silentMs) => this.connection.drop(causeOfSilence(silentMs)),
       rtt: (ms) => this.rttSubject.next(ms),
     });
     this.rooms = new RoomMembership({
@@ -145,14 +146,18 @@ export class Channel {
 
   /**
    * Opens the socket. Resolves with the first Self; keeps retrying with the reconnect policy
-   * until then. Rejects with `connect_failed` when the policy gives up, `closed` on close().
+   * until then (each change of failure cause is logged at warn with the URL and the next retry,
+   * and shows in {@link Channel.state$}). Rejects with `connect_failed` when the policy gives up,
+   * when `options.timeoutMs` passes, or on a permanent cause with `options.failFast`; the channel
+   * is closed then. Rejects with `closed` on close(). A second call returns the first promise.
    */
-  connect(): Promise<SelfDoc> {
+  connect(options: ConnectOptions = {}): Promise<SelfDoc> {
     if (this.connecting) return this.connecting.promise;
     if (this.closing) return Promise.reject(new ChannelError('closed', 'the channel is closed: create a new Channel'));
     const connecting = new Deferred<SelfDoc>();
     connecting.promise.catch(() => undefined); // the caller's to handle; never an unhandled rejection
     this.connecting = connecting;
+    this.connection.limitFirstConnect(options);
     this.connection.open();
     return connecting.promise;
   }

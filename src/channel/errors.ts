@@ -13,7 +13,10 @@ export type ChannelErrorCode =
   | 'not_connected'
   /** The socket dropped after the request was written; the reply cannot arrive any more. */
   | 'connection_lost'
-  /** The reconnect policy gave up. */
+  /**
+   * The reconnect policy gave up, or the first connect did (timeout, or a permanent cause with
+   * `failFast`); the message names the URL and the cause, and `cause` is the `ConnectionCause`.
+   */
   | 'connect_failed'
   /** An AbortSignal fired. */
   | 'aborted'

@@ -2,8 +2,9 @@
  * The channeling client: one WebSocket to a Spreed WebRTC server as RxJS streams of documents.
  * @packageDocumentation
  */
-export { Channel, type ChannelOptions, type IceServer } from './channel.js';
-export type { ChannelState, ChannelStatus } from './state.js';
+export { Channel, type ChannelOptions, type ConnectOptions, type IceServer } from './channel.js';
+export type { ChannelState, ChannelStatus, ConnectionFailure } from './state.js';
+export type { ConnectionCause, ConnectionCauseKind } from './cause.js';
 export { ChannelError, ChannelRequestError, type ChannelErrorCode } from './errors.js';
 export { ofType } from './of-type.js';
 export { entersState } from './enters-state.js';

@@ -27,6 +27,22 @@ export interface ChannelOptions {
   connectTimeoutMs?: number;
 }
 
+/** Options of {@link Channel.connect}: how long the first connect may take. */
+export interface ConnectOptions {
+  /**
+   * Give up when the first connection is not up (Self received) within this many ms: connect()
+   * rejects with `connect_failed` naming the URL and the last cause, and the channel closes.
+   * @defaultValue `Infinity` (retry with the reconnect policy until it gives up)
+   */
+  timeoutMs?: number;
+  /**
+   * Give up at the first permanent cause (HTTP 4xx on the upgrade, unknown host, TLS failure)
+   * instead of retrying it; only before the channel has ever connected.
+   * @defaultValue `false`
+   */
+  failFast?: boolean;
+}
+
 /** An ICE server entry as RTCPeerConnection (and werift) take it. */
 export interface IceServer {
   urls: string | string[];

@@ -1,13 +1,15 @@
 import type { BackoffPolicy } from '../util/backoff.js';
 
 /**
- * Attempt counting and the two timers of the connection lifecycle: the delay before the next
- * reconnect attempt (from the {@link BackoffPolicy}) and the connect timeout of the current one.
+ * Attempt counting and the timers of the connection lifecycle: the delay before the next
+ * reconnect attempt (from the {@link BackoffPolicy}), the connect timeout of the current one,
+ * and the optional deadline of the first connect.
  */
 export class ReconnectSchedule {
   private count = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
 
   /**
    * @param policy delay before each reconnect attempt
@@ -41,6 +43,12 @@ export class ReconnectSchedule {
     this.connectTimer.unref?.();
   }
 
+  /** Runs `expired` after `timeoutMs` unless {@link ReconnectSchedule.connected} or cancel() come first. */
+  armDeadline(timeoutMs: number, expired: () => void): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(expired, timeoutMs);
+  }
+
   /** Disarms the connect timeout. */
   clearConnectTimeout(): void {
     clearTimeout(this.connectTimer);
@@ -49,12 +57,14 @@ export class ReconnectSchedule {
   /** The connection is up: the next loss starts counting from 1 again. */
   connected(): void {
     this.clearConnectTimeout();
+    clearTimeout(this.deadlineTimer);
     this.count = 0;
   }
 
-  /** Cancels both timers (on close). */
+  /** Cancels every timer (on close). */
   cancel(): void {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.connectTimer);
+    clearTimeout(this.deadlineTimer);
   }
 }

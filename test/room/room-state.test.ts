@@ -114,7 +114,8 @@ describe('RoomState', () => {
     expect(f.room.users.size).toBe(0);
     f.state.next({ status: 'joined', self: f.self, room: { Type: 'Room', Name: 'r' } });
     f.welcome('r', [online('a')]);
-    f.state.next({ status: 'reconnecting', attempt: 1, delayMs: 0, reason: 'x' });
+    const cause = { kind: 'closed', code: 'close 1006', message: 'x', permanent: false } as const;
+    f.state.next({ status: 'reconnecting', attempt: 1, delayMs: 0, nextRetryAt: Date.now(), failure: 'lost', cause, reason: 'x' });
     f.state.next({ status: 'connecting', attempt: 1 });
     f.state.next({ status: 'connected', self: f.self });
     expect(f.room.users.size).toBe(1);
