@@ -33,6 +33,13 @@ export interface BotOptions {
   ua?: string;
   /** How long `stop()` waits for plugins' stop hooks (finalising recordings, transfers). @defaultValue 30000 */
   stopTimeoutMs?: number;
+  /**
+   * How long `start()` retries the first connection before it rejects with ChannelError
+   * `connect_failed`, whose message names the URL and the last cause (e.g. a refused port). An
+   * unknown host, an HTTP 4xx on the WebSocket upgrade or a TLS failure rejects at once.
+   * `Infinity` retries until the server answers. @defaultValue 30000
+   */
+  startTimeoutMs?: number;
   /** A ready channel to use instead of creating one (tests, custom transports). */
   channel?: Channel;
 }
@@ -190,7 +197,7 @@ export class Bot {
     if (this.state.status !== 'idle') throw new Error(`bot '${this.options.name}' cannot start from state '${this.state.status}'`);
     this.#state.next({ status: 'starting' });
     try {
-      await this.channel.connect();
+      await this.channel.connect({ timeoutMs: this.options.startTimeoutMs ?? 30_000, failFast: true });
       // Status before Hello is embedded in our Joined entry; the channel re-sends it after reconnects.
       this.channel.setStatus(this.status);
       await this.channel.hello({ room: this.options.room, pin: this.options.pin, ua: this.options.ua ?? 'spreed-bot' });
