@@ -37,7 +37,8 @@ export interface BotOptions {
    * How long `start()` retries the first connection before it rejects with ChannelError
    * `connect_failed`, whose message names the URL and the last cause (e.g. a refused port). An
    * unknown host, an HTTP 4xx on the WebSocket upgrade or a TLS failure rejects at once.
-   * `Infinity` retries until the server answers. @defaultValue 30000
+   * `Infinity` retries until the server answers (the service supervisor's choice: it logs each
+   * change of cause once and retries permanent ones itself). @defaultValue 10000
    */
   startTimeoutMs?: number;
   /** A ready channel to use instead of creating one (tests, custom transports). */
@@ -197,7 +198,7 @@ export class Bot {
     if (this.state.status !== 'idle') throw new Error(`bot '${this.options.name}' cannot start from state '${this.state.status}'`);
     this.#state.next({ status: 'starting' });
     try {
-      await this.channel.connect({ timeoutMs: this.options.startTimeoutMs ?? 30_000, failFast: true });
+      await this.channel.connect({ timeoutMs: this.options.startTimeoutMs ?? 10_000, failFast: true });
       // Status before Hello is embedded in our Joined entry; the channel re-sends it after reconnects.
       this.channel.setStatus(this.status);
       await this.channel.hello({ room: this.options.room, pin: this.options.pin, ua: this.options.ua ?? 'spreed-bot' });

@@ -63,7 +63,13 @@ export class BotSupervisor {
     if (this.#stopping) return;
     entry.attempts += 1;
     const log = this.#options.logger.child({ bot: entry.options.name });
-    const bot = (this.#options.create ?? ((o) => new Bot(o)))({ ...entry.options, logger: entry.options.logger ?? this.#options.logger });
+    // The bot's channel keeps retrying an unreachable server (one warn line per change of cause);
+    // only a permanent cause (unknown host, HTTP 4xx, TLS) fails the start and comes back here.
+    const bot = (this.#options.create ?? ((o) => new Bot(o)))({
+      ...entry.options,
+      logger: entry.options.logger ?? this.#options.logger,
+      startTimeoutMs: entry.options.startTimeoutMs ?? Infinity,
+    });
     entry.bot = bot;
     try {
       await bot.start();
