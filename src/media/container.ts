@@ -8,8 +8,13 @@ export interface ContainerChoice {
   format: 'webm' | 'matroska' | 'ogg';
 }
 
-/** Picks the container for the given codec MIME types. Pure. */
-export function chooseContainer(mimeTypes: readonly string[]): ContainerChoice {
+/**
+ * Picks the container for the given codec MIME types. Opus alone goes to Ogg, unless `oggOpus` is
+ * false (ffmpeg < 5.0 cannot write Ogg from RTP Opus: its muxer needs an Opus header RTP does not
+ * carry), then to audio-only WebM. Pure.
+ * @defaultValue oggOpus true
+ */
+export function chooseContainer(mimeTypes: readonly string[], options: { oggOpus?: boolean } = {}): ContainerChoice {
   const names = mimeTypes.map((m) => m.toLowerCase().split('/').pop());
   for (const name of names) {
     if (name !== 'opus' && name !== 'vp8' && name !== 'h264') {
@@ -18,7 +23,7 @@ export function chooseContainer(mimeTypes: readonly string[]): ContainerChoice {
   }
   if (names.includes('h264')) return { ext: 'mkv', format: 'matroska' };
   if (names.includes('vp8')) return { ext: 'webm', format: 'webm' };
-  return { ext: 'ogg', format: 'ogg' };
+  return options.oggOpus === false ? { ext: 'webm', format: 'webm' } : { ext: 'ogg', format: 'ogg' };
 }
 
 /**

@@ -1,49 +1,12 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Subject, type Observable } from 'rxjs';
 import { MediaError } from './errors.js';
+import { locateFfmpeg, type FfmpegInfo } from './ffmpeg-locate.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 
-/** Which ffmpeg binary the media layer uses. */
-export interface FfmpegInfo {
-  path: string;
-  /** `system`: found on PATH (preferred); `npm`: the static build from `@ffmpeg-installer/ffmpeg`. */
-  source: 'system' | 'npm';
-  /** First token after `ffmpeg version`, e.g. `5.1.9-0+deb12u1`. */
-  version: string;
-}
-
-function versionOf(path: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile(path, ['-hide_banner', '-version'], { timeout: 10_000 }, (err, stdout) => {
-      if (err) return resolve(undefined);
-      resolve(/ffmpeg version (\S+)/.exec(stdout)?.[1] ?? 'unknown');
-    });
-  });
-}
-
-let located: Promise<FfmpegInfo> | undefined;
-
-/**
- * Finds ffmpeg: `ffmpeg` on PATH first, else the binary bundled by `@ffmpeg-installer/ffmpeg`.
- * The result is cached; it rejects with `FFMPEG_NOT_FOUND` when neither runs.
- */
-export function locateFfmpeg(): Promise<FfmpegInfo> {
-  located ??= (async () => {
-    const system = await versionOf('ffmpeg');
-    if (system) return { path: 'ffmpeg', source: 'system' as const, version: system };
-    try {
-      const npmPath = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-      const npmVersion = await versionOf(npmPath);
-      if (npmVersion) return { path: npmPath, source: 'npm' as const, version: npmVersion };
-    } catch {
-      // not installed for this platform: fall through to the error below
-    }
-    throw new MediaError('FFMPEG_NOT_FOUND', 'ffmpeg not found: install it (apt-get install -y ffmpeg) or add @ffmpeg-installer/ffmpeg');
-  })();
-  located.catch(() => (located = undefined));
-  return located;
-}
+// Finding the binary and what it supports are part of the adapter's public surface.
+export * from './ffmpeg-locate.js';
+export * from './ffmpeg-features.js';
 
 /** One parsed ffmpeg status line (`size=  123kB time=00:00:01.00 ...`). */
 export interface FfmpegProgress {
@@ -71,6 +34,11 @@ export interface FfmpegExit {
   signal: NodeJS.Signals | null;
   /** Set when the exit was not the clean one we asked for. */
   error?: MediaError;
+  /**
+   * True when a signal we did not send ended ffmpeg (killed, or SIGINT/SIGTERM it turned into
+   * exit code 255): whatever it wrote may still be a playable file, judge by the file.
+   */
+  interrupted: boolean;
 }
 
 /** Options for {@link spawnFfmpeg}. */
@@ -82,6 +50,13 @@ export interface SpawnFfmpegOptions {
   keepLines?: number;
   /** Where stdout goes; `pipe` exposes it as `process.stdout`. @defaultValue 'ignore' */
   stdout?: 'pipe' | 'ignore';
+  /**
+   * SIGKILL this ffmpeg when node exits. ffmpeg runs in its own process group (a terminal's
+   * Ctrl-C or systemd's stop signal meant for the bot must not reach it), so nothing else ends it
+   * with us. Recording ffmpegs pass `false`: their RTSP feed closing with us ends them cleanly.
+   * @defaultValue true
+   */
+  killOnExit?: boolean;
 }
 
 /**
@@ -110,16 +85,42 @@ export interface FfmpegProcess {
   kill(): void;
 }
 
-function classifyExit(code: number | null, signal: NodeJS.Signals | null, stopping: boolean, tail: readonly string[]): MediaError | undefined {
+/** ffmpeg's line when SIGINT/SIGTERM/SIGQUIT ended it (it still closed its output, then exit 255). */
+const RECEIVED_SIGNAL = /received signal \d+|Exiting normally, received signal/i;
+
+/** How an ffmpeg run ended, from its exit and last stderr lines. Pure. */
+export function classifyExit(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stopping: boolean,
+  tail: readonly string[],
+): Pick<FfmpegExit, 'error' | 'interrupted'> {
   const text = tail.join('\n');
   if (/No space left on device|ENOSPC/i.test(text)) {
-    return new MediaError('DISK_FULL', `ffmpeg ran out of disk space: free space in the recordings directory\n${text}`);
+    return { error: new MediaError('DISK_FULL', `ffmpeg ran out of disk space: free space in the recordings directory\n${text}`), interrupted: false };
   }
-  if (code === 0) return undefined;
+  if (code === 0) return { interrupted: false };
   // 255 is ffmpeg's exit after SIGINT/SIGTERM ("Exiting normally, received signal"); fine when we asked.
-  if (stopping && (code === 255 || signal === 'SIGINT')) return undefined;
-  if (signal) return new MediaError('FFMPEG_CRASHED', `ffmpeg died from ${signal}; last output:\n${text}`);
-  return new MediaError('FFMPEG_EXIT', `ffmpeg exited with code ${code}; last output:\n${text}`);
+  if (stopping && (code === 255 || signal === 'SIGINT')) return { interrupted: false };
+  if (signal) return { error: new MediaError('FFMPEG_CRASHED', `ffmpeg died from ${signal}; last output:\n${text}`), interrupted: true };
+  const interrupted = code === 255 && RECEIVED_SIGNAL.test(text);
+  const what = interrupted ? 'ffmpeg was stopped by a signal it did not get from spreed-bot' : `ffmpeg exited with code ${code}`;
+  return { error: new MediaError('FFMPEG_EXIT', `${what}; last output:\n${text}`), interrupted };
+}
+
+const killOnExit = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** ffmpegs run in their own process group: make sure the ones that need it die with node. */
+function killChildOnExit(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of killOnExit) c.kill('SIGKILL');
+    });
+  }
+  killOnExit.add(child);
+  child.once('exit', () => killOnExit.delete(child));
 }
 
 /**
@@ -141,7 +142,10 @@ function startFfmpeg(path: string, args: readonly string[], options: SpawnFfmpeg
   let stopping = false;
   let stopPromise: Promise<FfmpegExit> | undefined;
 
-  const child = spawn(path, args, { stdio: ['pipe', options.stdout ?? 'ignore', 'pipe'] });
+  // detached: its own process group, so signals for the bot's group (Ctrl-C, systemd stop) do not
+  // stop it behind the bot's back; the bot stops it itself (stop()) and finishes the file.
+  const child = spawn(path, args, { stdio: ['pipe', options.stdout ?? 'ignore', 'pipe'], detached: true });
+  if (options.killOnExit ?? true) killChildOnExit(child);
   // EPIPE on stdin after ffmpeg died must not become an uncaught error.
   child.stdin?.on('error', () => undefined);
 
@@ -172,14 +176,15 @@ function startFfmpeg(path: string, args: readonly string[], options: SpawnFfmpeg
       if (partial) tail.push(partial);
       lines$.complete();
       progress$.complete();
-      if (exit.error) logger.warn({ err: exit.error, code: exit.code, signal: exit.signal }, 'ffmpeg ended with an error');
+      // The owner (recorder, mix-down, playback) reports the error once; here it is detail.
+      if (exit.error) logger.debug({ code: exit.code, signal: exit.signal, reason: exit.error.message }, 'ffmpeg ended with an error');
       resolve(exit);
     };
     child.on('error', (err) => {
       const error = new MediaError('FFMPEG_SPAWN_FAILED', `could not start ffmpeg at ${path}: ${err.message}; install ffmpeg`, { cause: err });
-      finish({ code: null, signal: null, error });
+      finish({ code: null, signal: null, error, interrupted: false });
     });
-    child.on('close', (code, signal) => finish({ code, signal, error: classifyExit(code, signal, stopping, tail) }));
+    child.on('close', (code, signal) => finish({ code, signal, ...classifyExit(code, signal, stopping, tail) }));
   });
 
   const stop = (graceMs = 5000): Promise<FfmpegExit> => {

@@ -1,25 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-
-const ID = { segment: 0x18538067, info: 0x1549a966, void: 0xec, duration: 0x4489 } as const;
-
-function readVint(buf: Buffer, at: number, keepMarker: boolean): { value: number; length: number } | undefined {
-  const first = buf[at];
-  if (first === undefined || first === 0) return undefined;
-  let length = 1;
-  let mask = 0x80;
-  while (!(first & mask)) {
-    mask >>= 1;
-    length++;
-  }
-  if (at + length > buf.length) return undefined;
-  let value = keepMarker ? first : first & (mask - 1);
-  let allOnes = (first & (mask - 1)) === mask - 1;
-  for (let k = 1; k < length; k++) {
-    value = value * 256 + buf[at + k]!;
-    allOnes &&= buf[at + k] === 0xff;
-  }
-  return { value: !keepMarker && allOnes ? Infinity : value, length };
-}
+import { EBML_ID as ID, readVint } from './ebml.js';
 
 /**
  * Finds where a Matroska file's Info/Duration goes: the 11-byte Void ffmpeg reserves there (or an

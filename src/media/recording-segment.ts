@@ -4,10 +4,13 @@ import { dirname } from 'node:path';
 import { Subject } from 'rxjs';
 import { chooseContainer, crashSafeOutputArgs, type ContainerChoice } from './container.js';
 import { MediaError } from './errors.js';
-import { spawnFfmpeg, type FfmpegInfo, type FfmpegProcess } from './ffmpeg.js';
+import { spawnFfmpeg, type FfmpegExit, type FfmpegProcess } from './ffmpeg.js';
+import { detectFfmpegFeatures, type FfmpegFeatures } from './ffmpeg-features.js';
+import { locateFfmpeg, type FfmpegInfo } from './ffmpeg-locate.js';
 import type { ReorderBufferOptions } from './jitter-buffer.js';
 import type { KeyframeReason } from './keyframe.js';
 import { MatroskaDurationPatcher } from './mkv-duration.js';
+import { checkRecordedFile } from './recorded-file.js';
 import { RtpForwarder } from './rtp-forwarder.js';
 import { RtspFeed } from './rtsp-feed.js';
 import { writeSdp } from './sdp.js';
@@ -27,7 +30,12 @@ export interface SegmentInfo {
   stoppedAt?: number;
   firstSampleTime?: number;
   firstSampleSource?: 'rtcp-sr' | 'arrival';
-  state: 'recording' | 'finished' | 'failed';
+  /**
+   * `finished`: ffmpeg closed the file; `interrupted`: ffmpeg was killed or crashed but the file
+   * plays (its end may lack an index); `failed`: nothing playable was written.
+   */
+  state: 'recording' | 'finished' | 'interrupted' | 'failed';
+  /** Why the file ended early or failed (one line first, ffmpeg's last output after it). */
   error?: string;
 }
 
@@ -46,13 +54,24 @@ export interface SegmentOptions {
   onChange: (info: SegmentInfo) => void;
 }
 
-/** ffmpeg input: our RTSP feed over TCP; with no packet for 10 s ffmpeg ends the file by itself. */
-const INPUT_ARGS = ['-hide_banner', '-loglevel', 'info', '-stats_period', '1', '-rtsp_transport', 'tcp', '-timeout', '10000000'];
+/**
+ * ffmpeg input options for our RTSP feed over TCP: with no packet for 10 s ffmpeg ends the file by
+ * itself. The socket timeout is `-timeout` since ffmpeg 5.0 and `-stimeout` before (where
+ * `-timeout` means "wait for an incoming connection"); `-stats_period` exists since 4.4. Pure.
+ */
+export function recordingInputArgs(features: Pick<FfmpegFeatures, 'statsPeriod' | 'rtspSocketTimeout'>): string[] {
+  const args = ['-hide_banner', '-loglevel', 'info'];
+  if (features.statsPeriod) args.push('-stats_period', '1');
+  args.push('-rtsp_transport', 'tcp');
+  if (features.rtspSocketTimeout) args.push(`-${features.rtspSocketTimeout}`, '10000000');
+  return args;
+}
 
 /**
  * One ffmpeg writing one file from one participant's tracks. Owns its {@link RtspFeed}, forwarders
- * and ffmpeg; {@link stop} finalises, {@link kill} abandons. A crash or full disk ends
- * in `info.state === 'failed'` and `failed$`, never a throw.
+ * and ffmpeg; {@link stop} finalises, {@link kill} abandons. An ffmpeg that ends on its own with an
+ * error (crash, full disk, a signal it got from someone else) emits `failed$`, never a throw; its
+ * `info.state` then says what it left behind (`finished`, `interrupted` or `failed`).
  */
 export class RecordingSegment {
   readonly info: SegmentInfo;
@@ -69,9 +88,16 @@ export class RecordingSegment {
   private patcher: MatroskaDurationPatcher | undefined;
   private bytesWrittenFinal = 0;
 
-  private constructor(private readonly options: SegmentOptions) {
+  private constructor(
+    private readonly options: SegmentOptions,
+    private readonly binary: FfmpegInfo,
+    private readonly features: FfmpegFeatures,
+  ) {
     const { sources, basePath } = options;
-    this.choice = chooseContainer(sources.map((s) => s.codec.mimeType));
+    this.choice = chooseContainer(
+      sources.map((s) => s.codec.mimeType),
+      { oggOpus: features.oggOpusFromRtp },
+    );
     this.file = `${basePath}.${this.choice.ext}`;
     this.info = {
       index: options.index,
@@ -86,7 +112,8 @@ export class RecordingSegment {
   /** Starts ffmpeg and forwarding; rejects only for setup errors (no ffmpeg, ffmpeg gave up). */
   static async start(options: SegmentOptions): Promise<RecordingSegment> {
     if (options.sources.length === 0) throw new MediaError('NO_STREAMS', 'a recording needs at least one track');
-    const segment = new RecordingSegment(options);
+    const binary = options.ffmpeg ?? (await locateFfmpeg());
+    const segment = new RecordingSegment(options, binary, await detectFfmpegFeatures(binary.path));
     try {
       await segment.setup();
       return segment;
@@ -135,9 +162,11 @@ export class RecordingSegment {
         }),
       );
     }
-    this.ffmpeg = await spawnFfmpeg([...INPUT_ARGS, '-i', feed.url, '-map', '0', '-c', 'copy', ...crashSafeOutputArgs(this.choice), '-y', this.file], {
-      ffmpeg: this.options.ffmpeg,
+    const input = recordingInputArgs(this.features);
+    this.ffmpeg = await spawnFfmpeg([...input, '-i', feed.url, '-map', '0', '-c', 'copy', ...crashSafeOutputArgs(this.choice), '-y', this.file], {
+      ffmpeg: this.binary,
       logger,
+      killOnExit: false, // the feed closing with us makes it finish the file
     });
     if (this.choice.format !== 'ogg') {
       const patcher = (this.patcher = new MatroskaDurationPatcher(this.file));
@@ -146,7 +175,7 @@ export class RecordingSegment {
     const exited = this.ffmpeg.exited;
     void exited.then((exit) => {
       if (this.stopping) return;
-      if (exit.error) this.fail(exit.error);
+      if (exit.error) void this.fail(exit);
       else void this.endedByItself();
     });
     const gaveUp = exited.then((exit) => {
@@ -182,15 +211,44 @@ export class RecordingSegment {
     })();
   }
 
-  private fail(error: MediaError): void {
-    if (this.info.state === 'failed') return;
-    this.info.state = 'failed';
-    this.info.error = error.message;
-    this.info.stoppedAt = Date.now();
+  /** ffmpeg ended on its own with an error: judge the file it left, then report. */
+  private fail(exit: FfmpegExit): Promise<void> {
+    this.failing ??= this.reportFailure(exit);
+    return this.failing;
+  }
+  private failing: Promise<void> | undefined;
+
+  private async reportFailure(exit: FfmpegExit): Promise<void> {
     this.release();
+    await this.patcher?.close();
+    this.info.stoppedAt = Date.now();
+    await this.classify(exit);
     this.options.onChange(this.info);
-    this.failed$.next(error);
+    this.failed$.next(exit.error!);
     this.failed$.complete();
+  }
+
+  /**
+   * Sets `state` from what ffmpeg left on disk: an ffmpeg that was stopped or killed behind our
+   * back (a signal for the whole process group, the OOM killer) often leaves a file that plays.
+   */
+  private async classify(exit: FfmpegExit): Promise<void> {
+    const file = await checkRecordedFile(this.file);
+    this.bytesWrittenFinal = file.bytes;
+    const forwarded = this.forwarders.reduce((n, f) => n + f.counters.forwarded, 0);
+    if (!exit.error && file.bytes > 0 && forwarded > 0) {
+      this.info.state = 'finished';
+      return;
+    }
+    this.info.error = exit.error?.message ?? 'no media arrived before the recording stopped';
+    if (file.playable) {
+      // SIGINT/SIGTERM: ffmpeg still wrote its trailer (index, duration), the file is complete.
+      this.info.state = exit.interrupted && exit.code === 255 ? 'finished' : 'interrupted';
+    } else {
+      this.info.state = 'failed';
+      // A file without a single packet is only a header: do not leave an unreadable file behind.
+      if (!exit.error && forwarded === 0) await rm(this.file, { force: true });
+    }
   }
 
   /**
@@ -202,23 +260,17 @@ export class RecordingSegment {
   stop(graceMs = 3000): Promise<SegmentInfo> {
     this.stopping ??= (async () => {
       await this.patcher?.close();
-      if (this.info.state === 'failed' || !this.ffmpeg) return this.info;
+      if (this.failing || !this.ffmpeg) {
+        await this.failing;
+        return this.info;
+      }
       for (const f of this.forwarders) f.close();
       this.feed?.end();
       const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), graceMs).unref());
       const exit = (await Promise.race([this.ffmpeg.exited, timeout])) ?? (await this.ffmpeg.stop(graceMs));
       this.release();
       this.info.stoppedAt = Date.now();
-      this.bytesWrittenFinal = await stat(this.file).then((s) => s.size, () => 0);
-      const forwarded = this.forwarders.reduce((n, f) => n + f.counters.forwarded, 0);
-      if (exit.error || this.bytesWrittenFinal === 0 || forwarded === 0) {
-        this.info.state = 'failed';
-        this.info.error = exit.error?.message ?? 'no media arrived before the recording stopped';
-        // A file without a single packet is only a header: do not leave an unreadable file behind.
-        if (!exit.error && forwarded === 0) await rm(this.file, { force: true });
-      } else {
-        this.info.state = 'finished';
-      }
+      await this.classify(exit);
       this.options.onChange(this.info);
       return this.info;
     })();

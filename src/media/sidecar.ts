@@ -19,8 +19,12 @@ export const sidecarFileSchema = z.object({
   segment: z.number().int().positive(),
   startedAt: z.number(),
   stoppedAt: z.number().optional(),
-  /** `recording` while ffmpeg runs; `failed` with `error` when it could not finish. */
-  state: z.enum(['recording', 'finished', 'failed']),
+  /**
+   * `recording` while ffmpeg runs; `finished` when ffmpeg closed the file; `interrupted` when it was
+   * killed or crashed but the file plays (from the last complete second); `failed` when nothing
+   * playable was written. `error` says why a file ended early or failed.
+   */
+  state: z.enum(['recording', 'finished', 'interrupted', 'failed']),
   error: z.string().optional(),
 });
 

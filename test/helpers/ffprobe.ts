@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ffprobePath } from './env.js';
 
 const run = promisify(execFile);
 
@@ -11,7 +12,7 @@ export interface Probe {
 
 /** Runs ffprobe on a file; rejects when ffprobe cannot read it. */
 export async function probe(path: string): Promise<Probe> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path]);
+  const { stdout } = await run(ffprobePath, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path]);
   const json = JSON.parse(stdout) as { format?: { duration?: string }; streams?: Probe['streams'] };
   return { duration: Number(json.format?.duration ?? 0), streams: json.streams ?? [] };
 }

@@ -7,7 +7,7 @@ import type { MediaError } from '../../src/media/errors.js';
 import { ParticipantRecorder } from '../../src/media/participant-recorder.js';
 import { noFfmpeg } from '../helpers/env.js';
 import { waitUntil } from '../helpers/poll.js';
-import { ffprobe } from './helpers/ffprobe.js';
+import { ffprobe, hasCues } from './helpers/ffprobe.js';
 import { sleep, startSyntheticCall, type SyntheticCall } from './helpers/synthetic-call.js';
 
 /** ffmpeg processes that are children of this process. */
@@ -59,12 +59,34 @@ describe.skipIf(noFfmpeg)('recorder failures are reported, never thrown, and los
     expect(recorder.state).toBe('recording');
     await sleep(3000);
     const [first, second] = await recorder.stop();
-    expect(first!.state).toBe('failed');
-    expect(ffprobe(first!.file).duration).toBeGreaterThan(1.5); // cluster-flushed: readable after the kill
+    // Judged by what it wrote: cluster-flushed, readable after the kill, so not 'failed'.
+    expect(first!.state).toBe('interrupted');
+    expect(first!.error).toMatch(/SIGKILL/);
+    expect(ffprobe(first!.file).duration).toBeGreaterThan(1.5);
     expect(second!.state).toBe('finished');
     expect(second!.file.endsWith('bob.2.webm')).toBe(true);
     const probe = ffprobe(second!.file);
     expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(['opus', 'vp8']);
     expect(probe.duration).toBeGreaterThan(2);
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('an ffmpeg that got %s from someone else finished a playable file: not failed', async (signal) => {
+    call = await startSyntheticCall({ video: 'vp8' });
+    const dir = await mkdtemp(join(tmpdir(), 'signalled-'));
+    const recorder = new ParticipantRecorder({ dir, baseName: 'carol', participantId: 'p1', restartDelayMs: 200 });
+    const errors: MediaError[] = [];
+    recorder.error$.subscribe((e) => errors.push(e));
+    await recorder.startSegment(call.sources);
+    await sleep(3000);
+    const [pid] = ffmpegChildren();
+    process.kill(pid!, signal);
+    await waitUntil(() => recorder.segments[1]?.state, (s) => s === 'recording', 15_000, 'a second segment');
+    const [first] = await recorder.stop();
+    expect(first!.state).toBe('finished'); // ffmpeg wrote its index before exiting with 255
+    expect(first!.error).toMatch(/signal/);
+    expect(errors).toHaveLength(1);
+    const probe = ffprobe(first!.file);
+    expect(probe.duration).toBeGreaterThan(1.5);
+    expect(hasCues(first!.file)).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { playFile, playSilence } from '../../src/media/media-out.js';
 import { ParticipantRecorder } from '../../src/media/participant-recorder.js';
-import { noFfmpeg } from '../helpers/env.js';
+import { ffmpegPath, noFfmpeg } from '../helpers/env.js';
 import { ffprobe } from './helpers/ffprobe.js';
 import { connectLoopback, type LoopbackCall } from './helpers/loopback.js';
 import { sleep } from './helpers/synthetic-call.js';
@@ -19,7 +19,7 @@ describe.skipIf(noFfmpeg)('media out', () => {
   it('plays a file into a werift track in real time; the far end records it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'out-'));
     const wav = join(dir, 'tone.wav');
-    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=660:duration=3', '-y', wav]);
+    execFileSync(ffmpegPath, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=660:duration=3', '-y', wav]);
     call = await connectLoopback({ participantId: 'bot' });
     const silence = playSilence(call.tracks.audio!); // gets the receiver its track before the recorder starts
     await call.ready;

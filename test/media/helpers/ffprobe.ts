@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { ffprobePath } from '../../helpers/env.js';
 
 /** What ffprobe says about a file. */
 export interface Probe {
@@ -10,7 +11,7 @@ export interface Probe {
 
 /** Runs ffprobe; duration is NaN when the container has none. */
 export function ffprobe(file: string): Probe {
-  const json = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', file]).toString()) as {
+  const json = JSON.parse(execFileSync(ffprobePath, ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', file]).toString()) as {
     format: { duration?: string; tags?: Record<string, string> };
     streams: Probe['streams'];
   };

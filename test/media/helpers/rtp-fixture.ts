@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { ffmpegPath } from '../../helpers/env.js';
 
 /** Pre-encoded RTP of one stream: raw packets and their send offset in ms. */
 export interface RtpStreamFixture {
@@ -60,7 +61,7 @@ export async function makeRtpFixture(options: { seconds: number; video?: 'vp8' |
     args.push('-map', `${input}:a`, '-c:a', 'libopus', '-ac', '2', '-b:a', '48k', '-frame_duration', '20', '-payload_type', '111', '-ssrc', '2222', '-f', 'rtp', `rtp://127.0.0.1:${audioSock.address().port}`);
   }
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg fixture exited ${code}`))));
   });
