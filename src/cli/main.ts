@@ -3,6 +3,7 @@ import { serverCommand, serverHelp } from './commands/server.js';
 import { doctorCommand, doctorHelp } from './commands/doctor.js';
 import { demoCommand, demoHelp } from './commands/demo.js';
 import { mixCommand, mixHelp } from './commands/mix.js';
+import { consoleCommand, consoleHelp } from './commands/console.js';
 import { jobsCommand, jobsHelp } from './commands/jobs.js';
 import { workerCommand, workerHelp } from './commands/worker.js';
 import { UsageError } from './args.js';
@@ -18,6 +19,7 @@ Commands:
   server                run the embedded channeling server (spreed-bot server --help)
   demo [--once]         the demo: server, recorder bot, file-drop bot and two participants
   mix <recording dir>   mix a recording into one file
+  console [--dir DIR]   the operator console for a recordings archive (spreed-bot console --help)
   doctor                report ffmpeg, Chromium and werift versions
   worker --nats URL     run fleet jobs from NATS JetStream (spreed-bot worker --help)
   jobs <submit|list|stop|fetch>  fleet jobs: submit a bot, watch, stop, fetch files
@@ -32,6 +34,7 @@ const commands: Record<string, { run: Handler; help: string }> = {
   doctor: { run: doctorCommand, help: doctorHelp },
   demo: { run: demoCommand, help: demoHelp },
   mix: { run: mixCommand, help: mixHelp },
+  console: { run: consoleCommand, help: consoleHelp },
   worker: { run: workerCommand, help: workerHelp },
   jobs: { run: jobsCommand, help: jobsHelp },
 };
