@@ -48,6 +48,9 @@ export function causeOfError(error: SystemError): ConnectionCause {
   if (code === 'ENOTFOUND') return cause('dns', code, `unknown host (${detail}): check the host name in the URL`, true);
   if (code === 'EAI_AGAIN') return cause('dns', code, `host name lookup failed for now (${detail}): check DNS and the network`, false);
   if (TLS_CODES.test(code)) return cause('tls', code, `TLS handshake failed (${code}: ${tlsReason(detail)}): ${tlsHint(detail)}`, true);
+  if (code === 'ECONNRESET' && /before secure TLS connection/.test(detail)) {
+    return cause('tls', code, `the server closed the connection during the TLS handshake: does it speak TLS on this port? use ws:// for a plain server`, false);
+  }
   const status = /^Unexpected server response: (\d{3})$/.exec(detail);
   if (status) return causeOfResponse(Number(status[1]), '');
   return cause('network', code || 'error', code && !detail.includes(code) ? `${code}: ${detail}` : detail, false);

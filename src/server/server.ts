@@ -51,7 +51,9 @@ export async function startServer(options: ServerOptions = {}): Promise<Channeli
       }
     });
   });
-  http.on('clientError', (_error, socket) => socket.destroy());
+  // Like the Go server: a 400 to anything that is not HTTP, so a TLS client hello shows up as
+  // "wrong version number" at the client (use ws://), not as an unexplained reset.
+  http.on('clientError', (_error, socket) => (socket.writable ? socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n') : socket.destroy()));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

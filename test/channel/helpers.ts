@@ -1,4 +1,5 @@
 import { firstValueFrom, filter, throwError, timeout, type Observable } from 'rxjs';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach } from 'vitest';
 import { Channel, type ChannelOptions } from '../../src/channel/index.js';
 import { startFakeServer, type FakeServer } from './fake-server.js';
@@ -44,4 +45,13 @@ export function useFakeServer(options?: Parameters<typeof startFakeServer>[0]): 
     await holder.current.close();
   });
   return holder;
+}
+
+/** A loopback port with nothing listening (connections to it are refused). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
