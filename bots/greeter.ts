@@ -1,9 +1,9 @@
 /**
  * Greeter bot: welcomes everyone who joins the room by name, once their Status (with the
- * display name) has arrived. Run it: `npx spreed-bot run bots/greeter.ts --server ws://127.0.0.1:8080/ws`
+ * display name) has arrived. Other bots (their Status has `bot: true`) are not greeted. Run it: `npx spreed-bot run bots/greeter.ts --server ws://127.0.0.1:8080/ws`
  */
 import { filter, first, mergeMap, race, timer, map } from 'rxjs';
-import { defineBot, type Plugin } from '../src/index.js';
+import { defineBot, isBot, type Plugin } from '../src/index.js';
 
 /** Options of the greeter. */
 export interface GreeterOptions {
@@ -30,7 +30,7 @@ export function greeter(options: GreeterOptions = {}): Plugin {
           ),
         )
         .subscribe((participant) => {
-          if (participant) ctx.chat.send(text.replace('{name}', ctx.displayName(participant.id)));
+          if (participant && !isBot(participant)) ctx.chat.send(text.replace('{name}', ctx.displayName(participant.id)));
         });
     },
   };

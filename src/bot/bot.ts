@@ -1,14 +1,17 @@
-import { BehaviorSubject, Subject, concat, defer, from, takeUntil, type Observable, type Subscription } from 'rxjs';
+import { BehaviorSubject, Subject, concat, defer, filter, from, takeUntil, type Observable, type Subscription } from 'rxjs';
 import type { Signaling } from '../peer/index.js';
 import { Channel, type ChannelState } from '../channel/index.js';
 import type { OutgoingFrame, Received, SessionStatus } from '../protocol/index.js';
 import { RoomState, type Participant } from '../room/index.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { BOT_STATUS_KEY, isBot } from './bot-traffic.js';
 import { ChatService, type IncomingChat } from './chat.js';
-import { CommandRegistry } from './commands.js';
-import { inScope, runInScope, type PluginScope } from './isolation.js';
+import { CommandRegistry, type PluginCommands } from './commands.js';
+import { FaultBudget, type FaultLimit } from './fault-budget.js';
+import { guardProcess, inScope, runInScope, type FaultOrigin, type PluginScope } from './isolation.js';
 import { refuseStartWhileLoadingModule } from './module-guard.js';
 import type { BotMetricsReport, Plugin, PluginContext, Teardown } from './plugin.js';
+import { preflightPlugins } from './preflight.js';
 import { ServiceRegistry } from './services.js';
 
 /** Options of a {@link Bot}. */
@@ -21,7 +24,10 @@ export interface BotOptions {
   pin?: string;
   /** Display name published in the bot's Status. */
   name: string;
-  /** Extra Status fields: `buddyPicture` (data URL) and `message`. */
+  /**
+   * Extra Status fields: `buddyPicture` (data URL) and `message`. The Status also carries
+   * `bot: true` so other bots do not answer this one; `{ bot: false }` turns that off.
+   */
   status?: { buddyPicture?: string | null; message?: string | null; [key: string]: unknown };
   /** Plugins, set up in order after joining and torn down in reverse order. */
   plugins?: Plugin<any>[];
@@ -43,6 +49,12 @@ export interface BotOptions {
   startTimeoutMs?: number;
   /** A ready channel to use instead of creating one (tests, custom transports). */
   channel?: Channel;
+  /**
+   * A plugin with this many faults (uncaught errors in its subscribers, timers, promises or hooks)
+   * within the window is disabled: its streams end, its commands go, its stop hooks and teardown
+   * run; the bot and the other plugins keep running. @defaultValue `{ faults: 5, windowMs: 60000 }`
+   */
+  pluginFaultLimit?: FaultLimit;
 }
 
 /** Lifecycle state of a bot. */
@@ -57,9 +69,21 @@ export type BotState =
 const MAX_EARLY_SIGNALS = 500;
 
 interface LoadedPlugin {
-  plugin: Plugin<any>;
-  scope: PluginScope;
+  readonly plugin: Plugin<any>;
+  readonly scope: PluginScope;
+  readonly logger: Logger;
+  readonly budget: FaultBudget;
+  /** Ends the plugin's streams when it is disabled. */
+  readonly ended$: Subject<void>;
+  /** Unregisters the commands it registered. */
+  readonly commands: (() => void)[];
   teardown?: Teardown;
+  disabled: boolean;
+}
+
+interface PluginHook<T> {
+  readonly owner: LoadedPlugin;
+  readonly hook: () => T;
 }
 
 /**
@@ -87,9 +111,12 @@ export class Bot {
   readonly #state = new BehaviorSubject<BotState>({ status: 'idle' });
   readonly #stopped = new Subject<void>();
   readonly #plugins: LoadedPlugin[] = [];
-  readonly #stopHooks: { plugin: string; hook: () => void | Promise<void> }[] = [];
-  readonly #metricProviders: (() => BotMetricsReport)[] = [];
-  readonly #closeHooks: { plugin: string; hook: () => void | Promise<void> }[] = [];
+  readonly #stopHooks: PluginHook<void | Promise<void>>[] = [];
+  readonly #metricProviders: PluginHook<BotMetricsReport>[] = [];
+  readonly #closeHooks: PluginHook<void | Promise<void>>[] = [];
+  /** Plugins being disabled (their stop hooks and teardown); `stop()` waits for them. */
+  readonly #disabling = new Set<Promise<void>>();
+  #releaseGuard?: () => void;
   #stopping?: Promise<void>;
   #statusPatch: Record<string, unknown> = {};
   /** The current room's Welcome and the server's latest Conference doc, replayed to late subscribers. */
@@ -108,7 +135,11 @@ export class Bot {
     this.channel =
       options.channel ?? new Channel({ url: options.server, logger: this.logger.child({ layer: 'channel' }), ua: options.ua ?? 'spreed-bot' });
     this.room = new RoomState(this.channel);
-    this.chat = new ChatService(this.channel, (id) => this.displayName(id), this.logger.child({ layer: 'chat' }));
+    this.chat = new ChatService(
+      this.channel,
+      { displayName: (id) => this.displayName(id), isBot: (id) => isBot(this.room.get(id)) },
+      this.logger.child({ layer: 'chat' }),
+    );
     this.#replaySubscription = this.channel.documents$.subscribe((r) => {
       if (r.kind === 'Welcome') this.#roomReplay = { welcome: r };
       else if (r.kind === 'Conference' && !r.from) this.#roomReplay.conference = r;
@@ -157,20 +188,28 @@ export class Bot {
     return this.#state.value;
   }
 
-  /** The Status object the bot publishes: `displayName` plus the configured extras. */
+  /** The Status object the bot publishes: `displayName`, the bot marker and the configured extras. */
   get status(): SessionStatus {
     const extra = this.options.status ?? {};
-    return { displayName: this.options.name, buddyPicture: extra.buddyPicture ?? null, message: extra.message ?? null, ...extra, ...this.#statusPatch };
+    return {
+      displayName: this.options.name,
+      buddyPicture: extra.buddyPicture ?? null,
+      message: extra.message ?? null,
+      [BOT_STATUS_KEY]: true,
+      ...extra,
+      ...this.#statusPatch,
+    };
   }
 
   /** Sums what the plugins report for metrics (calls, recordings, transfers). */
   metricsReport(): BotMetricsReport {
     const out: BotMetricsReport = {};
-    for (const provider of this.#metricProviders) {
+    for (const { owner, hook } of this.#metricProviders) {
       let part: BotMetricsReport;
       try {
-        part = provider();
-      } catch {
+        part = runInScope(owner.scope, hook);
+      } catch (error) {
+        owner.scope.report(error, 'hook', { hook: 'metrics' });
         continue;
       }
       out.callsActive = (out.callsActive ?? 0) + (part.callsActive ?? 0);
@@ -190,14 +229,19 @@ export class Bot {
   }
 
   /**
-   * Connects, publishes the Status, joins the room and sets up the plugins. Rejects with the
-   * server's error (e.g. `invalid_credentials`) when the room cannot be joined.
+   * Checks the plugins (folders they need), connects, publishes the Status, joins the room and
+   * sets up the plugins. Rejects with a `ConfigError` when a plugin's check fails (before
+   * connecting), or with the server's error (e.g. `invalid_credentials`) when the room cannot be
+   * joined. While a bot runs, faults in plugin code are caught process-wide and attributed to the
+   * plugin (see `pluginFaultLimit`).
    */
   async start(): Promise<void> {
     refuseStartWhileLoadingModule(); // `spreed-bot run` is importing this bot's module: no connection
     if (this.state.status !== 'idle') throw new Error(`bot '${this.options.name}' cannot start from state '${this.state.status}'`);
     this.#state.next({ status: 'starting' });
+    this.#releaseGuard = guardProcess(this.logger);
     try {
+      await preflightPlugins(this.options.plugins ?? []);
       await this.channel.connect({ timeoutMs: this.options.startTimeoutMs ?? 10_000, failFast: true });
       // Status before Hello is embedded in our Joined entry; the channel re-sends it after reconnects.
       this.channel.setStatus(this.status);
@@ -214,21 +258,25 @@ export class Bot {
     }
   }
 
-  /** Adds and sets up a plugin on a running (or starting) bot. A failing setup is logged and skipped. */
+  /** Adds and sets up a plugin on a running (or starting) bot. A failing setup is logged and the plugin disabled. */
   async use(plugin: Plugin<any>): Promise<void> {
     const logger = this.logger.child({ plugin: plugin.name });
-    const scope: PluginScope = {
-      plugin: plugin.name,
-      report: (error) => this.#reportPluginError(plugin.name, logger, error),
+    const loaded: LoadedPlugin = {
+      plugin,
+      logger,
+      scope: { plugin: plugin.name, report: (error, origin, detail) => this.#fault(loaded, error, origin, detail) },
+      budget: new FaultBudget(this.options.pluginFaultLimit),
+      ended$: new Subject<void>(),
+      commands: [],
+      disabled: false,
     };
-    const loaded: LoadedPlugin = { plugin, scope };
+    this.#plugins.push(loaded);
     try {
-      const ctx = this.#context(plugin, scope, logger);
-      loaded.teardown = await runInScope(scope, () => plugin.setup(ctx));
-      this.#plugins.push(loaded);
+      const ctx = this.#context(loaded);
+      loaded.teardown = await runInScope(loaded.scope, () => plugin.setup(ctx));
       logger.debug('plugin set up');
     } catch (error) {
-      this.#reportPluginError(plugin.name, logger, error, 'plugin setup failed; plugin disabled');
+      this.#fault(loaded, error, 'setup');
     }
   }
 
@@ -251,38 +299,10 @@ export class Bot {
 
   async #shutdown(): Promise<void> {
     const timeoutMs = this.options.stopTimeoutMs ?? 30_000;
-    const hooks = this.#stopHooks.splice(0).map(async ({ plugin, hook }) => {
-      try {
-        await hook();
-      } catch (error) {
-        this.logger.error({ err: error, plugin }, 'stop hook failed');
-      }
-    });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(hooks),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          this.logger.warn({ timeoutMs }, 'stop hooks did not finish in time; continuing shutdown');
-          resolve();
-        }, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    for (const loaded of this.#plugins.splice(0).reverse()) {
-      try {
-        await runInScope(loaded.scope, () => runTeardown(loaded.teardown));
-      } catch (error) {
-        this.logger.error({ err: error, plugin: loaded.plugin.name }, 'plugin teardown failed');
-      }
-    }
-    for (const { plugin, hook } of this.#closeHooks.splice(0).reverse()) {
-      try {
-        await hook();
-      } catch (error) {
-        this.logger.error({ err: error, plugin }, 'close hook failed');
-      }
-    }
+    await this.#runStopHooks(this.#stopHooks.splice(0));
+    await Promise.all(this.#disabling);
+    for (const loaded of this.#plugins.splice(0).reverse()) await this.#teardown(loaded);
+    for (const hook of this.#closeHooks.splice(0).reverse()) await this.#runHook(hook, 'close');
     this.#stopped.next();
     this.#stopped.complete();
     this.chat.close();
@@ -294,19 +314,117 @@ export class Bot {
     }
     this.room.close();
     await this.channel.close();
+    this.#releaseGuard?.();
   }
 
-  #reportPluginError(name: string, logger: Logger, error: unknown, message = 'plugin error (isolated; bot keeps running)'): void {
+  /** Runs stop hooks in parallel, each in its plugin's scope, bounded by `stopTimeoutMs`. */
+  async #runStopHooks(hooks: PluginHook<void | Promise<void>>[]): Promise<void> {
+    if (hooks.length === 0) return;
+    const timeoutMs = this.options.stopTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(hooks.map((hook) => this.#runHook(hook, 'stop'))),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.logger.warn({ timeoutMs }, 'stop hooks did not finish in time; continuing shutdown');
+          resolve();
+        }, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async #runHook({ owner, hook }: PluginHook<void | Promise<void>>, kind: 'stop' | 'close'): Promise<void> {
+    try {
+      await runInScope(owner.scope, hook);
+    } catch (error) {
+      this.#fault(owner, error, 'hook', { hook: kind });
+    }
+  }
+
+  async #teardown(loaded: LoadedPlugin): Promise<void> {
+    loaded.ended$.next();
+    loaded.ended$.complete();
+    for (const off of loaded.commands.splice(0)) off();
+    try {
+      await runInScope(loaded.scope, () => runTeardown(loaded.teardown));
+    } catch (error) {
+      this.#fault(loaded, error, 'hook', { hook: 'teardown' });
+    }
+  }
+
+  /**
+   * A fault in a plugin's code: counted (for `/metrics`) and logged with the plugin's name. A
+   * failed setup disables the plugin at once; other faults disable it when they exceed
+   * `pluginFaultLimit`. A failed command is answered to its sender and never disables a plugin
+   * (any user could trigger it).
+   */
+  #fault(loaded: LoadedPlugin, error: unknown, origin: FaultOrigin, detail: Record<string, unknown> = {}): void {
+    const name = loaded.plugin.name;
     const count = (this.pluginErrors.get(name) ?? 0) + 1;
     this.pluginErrors.set(name, count);
-    if (count === 1) logger.error({ err: error }, message);
-    else logger.debug({ err: error, count }, 'plugin error (repeated)');
+    const { logger } = loaded;
+    if (loaded.disabled) {
+      logger.debug({ err: error, origin, ...detail }, 'fault in a disabled plugin');
+      return;
+    }
+    if (origin === 'command') {
+      logger.warn({ err: error, ...detail }, 'command failed; the sender got the error');
+      return;
+    }
+    if (origin === 'setup') {
+      logger.error({ err: error }, 'plugin setup failed; plugin disabled');
+      this.#disable(loaded);
+      return;
+    }
+    logger.error({ err: error, origin, ...detail }, 'plugin fault (isolated; the bot and the other plugins keep running)');
+    const exhausted = loaded.budget.record();
+    const running = this.state.status === 'running' || this.state.status === 'starting';
+    if (exhausted && running) {
+      const { faults, windowMs } = loaded.budget.limit;
+      logger.error({ faults, windowMs }, `plugin disabled after ${faults} faults in ${Math.round(windowMs / 1000)} s`);
+      this.#disable(loaded);
+    }
   }
 
-  #context(plugin: Plugin<any>, scope: PluginScope, logger: Logger): PluginContext<any> {
+  /** Takes a plugin out: ends its streams and commands, runs its stop hooks (finalising its work), then its teardown. */
+  #disable(loaded: LoadedPlugin): void {
+    if (loaded.disabled) return;
+    loaded.disabled = true;
+    const index = this.#plugins.indexOf(loaded);
+    if (index >= 0) this.#plugins.splice(index, 1);
+    const own = <T>(hooks: PluginHook<T>[]) => hooks.filter((h) => h.owner === loaded);
+    const stopHooks = own(this.#stopHooks);
+    for (const hook of stopHooks) this.#stopHooks.splice(this.#stopHooks.indexOf(hook), 1);
+    const done = (async () => {
+      loaded.ended$.next();
+      await this.#runStopHooks(stopHooks);
+      await this.#teardown(loaded);
+    })();
+    this.#disabling.add(done);
+    void done.finally(() => this.#disabling.delete(done));
+  }
+
+  #commandsFor(loaded: LoadedPlugin): PluginCommands {
+    const registry = this.commands;
+    return {
+      register: (command) => {
+        const off = registry.register(command, loaded.scope);
+        loaded.commands.push(off);
+        return off;
+      },
+      get: (name) => registry.get(name),
+      list: () => registry.list(),
+      run: (command, args, message) => registry.run(command, args, message),
+    };
+  }
+
+  #context(loaded: LoadedPlugin): PluginContext<any> {
     const bot = this;
-    const scoped = <T>(source: Observable<T>): Observable<T> => source.pipe(takeUntil(this.#stopped), inScope<T>(scope));
-    const chatMessages$: Observable<IncomingChat> = scoped(this.chat.messages$);
+    const { plugin, scope, logger } = loaded;
+    const scoped = <T>(source: Observable<T>): Observable<T> =>
+      source.pipe(takeUntil(this.#stopped), takeUntil(loaded.ended$), inScope<T>(scope));
+    const allChat$: Observable<IncomingChat> = scoped(this.chat.messages$);
     return {
       bot: {
         get id() {
@@ -318,7 +436,8 @@ export class Bot {
       config: this.options.pluginConfig?.[plugin.name] ?? {},
       logger,
       documents$: scoped<Received>(this.channel.documents$),
-      chat$: chatMessages$,
+      chat$: allChat$.pipe(filter((message) => !message.fromBot)),
+      allChat$,
       get users(): ReadonlyMap<string, Participant> {
         return bot.room.users;
       },
@@ -340,17 +459,17 @@ export class Bot {
         this.#statusPatch = { ...this.#statusPatch, ...patch };
         this.channel.setStatus(this.status);
       },
-      commands: this.commands,
+      commands: this.#commandsFor(loaded),
       services: this.services,
       displayName: (id: string) => this.displayName(id),
-      onMetrics: (provider) => {
-        this.#metricProviders.push(provider);
+      onMetrics: (hook) => {
+        this.#metricProviders.push({ owner: loaded, hook });
       },
       onClose: (hook) => {
-        this.#closeHooks.push({ plugin: plugin.name, hook });
+        this.#closeHooks.push({ owner: loaded, hook });
       },
       onStop: (hook) => {
-        this.#stopHooks.push({ plugin: plugin.name, hook });
+        this.#stopHooks.push({ owner: loaded, hook });
       },
     };
   }

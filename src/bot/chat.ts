@@ -9,6 +9,8 @@ export interface IncomingChat {
   readonly from: string;
   /** Sender display name at the time of receipt. */
   readonly fromName: string;
+  /** True when the sender's Status marks it as a bot (`Status.bot`); `ctx.chat$` leaves these out. */
+  readonly fromBot: boolean;
   /** True for a private message to the bot; false for group chat in the room. */
   readonly private: boolean;
   /** The text. */
@@ -61,6 +63,14 @@ export interface ChatTransport {
   send(frame: OutgoingFrame): void;
 }
 
+/** What the chat service needs to know about a sender. */
+export interface SenderLookup {
+  /** Display name of a session id. */
+  displayName(id: string): string;
+  /** True when the session's Status marks it as a bot. */
+  isBot(id: string): boolean;
+}
+
 /** Longest message the web client accepts (PROTOCOL-NOTES §7.1). */
 export const MAX_CHAT_LENGTH = 200_000;
 
@@ -82,7 +92,7 @@ export class ChatService implements ChatApi {
   readonly #extra = new Subject<Received<'Chat'>>();
   readonly #ackSubscription: Subscription;
 
-  constructor(transport: ChatTransport, displayName: (id: string) => string, logger: Logger) {
+  constructor(transport: ChatTransport, senders: SenderLookup, logger: Logger) {
     this.#transport = transport;
     this.#logger = logger;
     const chats$ = merge(
@@ -91,7 +101,7 @@ export class ChatService implements ChatApi {
     ).pipe(share());
     this.messages$ = chats$.pipe(
       mergeMap((r) => {
-        const message = this.#toMessage(r, displayName);
+        const message = this.#toMessage(r, senders);
         return message ? [message] : [];
       }),
       share(),
@@ -139,7 +149,7 @@ export class ChatService implements ChatApi {
     }
   }
 
-  #toMessage(r: Received<'Chat'>, displayName: (id: string) => string): IncomingChat | undefined {
+  #toMessage(r: Received<'Chat'>, senders: SenderLookup): IncomingChat | undefined {
     const own = this.#transport.id;
     const doc: ChatDoc = r.doc;
     if (!r.from || r.from === own) return undefined; // own echo or server "sent" status
@@ -149,7 +159,8 @@ export class ChatService implements ChatApi {
     if (isPrivate && own !== undefined && doc.To !== own) return undefined; // not for us (PROTOCOL-NOTES §7.3)
     return {
       from: r.from,
-      fromName: displayName(r.from),
+      fromName: senders.displayName(r.from),
+      fromBot: senders.isBot(r.from),
       private: isPrivate,
       text,
       mid: doc.Chat.Mid ?? undefined,

@@ -2,20 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { CodedError } from '../util/errors.js';
 import type { BotOptions } from './bot.js';
 import type { BotDefinition } from './define.js';
 import { importUserModule } from './module-loader.js';
+import { ConfigError, PluginOptionsError } from './errors.js';
 import type { Plugin } from './plugin.js';
 import { builtinPlugins } from './plugins/index.js';
+import { preflightPlugins } from './preflight.js';
 
-/** A configuration problem, naming the bad field. */
-export class ConfigError extends CodedError<'config_invalid'> {
-  override readonly name = 'ConfigError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('config_invalid', message, options);
-  }
-}
+export { ConfigError, PluginOptionsError } from './errors.js';
 
 const PluginRef = z.union([
   z.string().min(1),
@@ -138,7 +133,13 @@ async function resolvePlugin(ref: z.infer<typeof PluginRef>, baseDir: string, wh
   if (!factory) {
     throw new ConfigError(`${where}: unknown plugin '${spec.name}'. Built-in plugins: ${Object.keys(builtinPlugins).join(', ')}; or give {module: './path.ts'}`);
   }
-  return (factory as (o: unknown) => Plugin)(options);
+  try {
+    return (factory as (o: unknown) => Plugin)(options);
+  } catch (error) {
+    // Name where the plugin is configured: `bots.yaml: plugins[1] (record).options.dir: expected string`.
+    if (error instanceof PluginOptionsError) throw new ConfigError(`${where} (${spec.name}).${error.detail}`, { cause: error });
+    throw error;
+  }
 }
 
 async function loadDefinition(path: string, baseDir: string, where: string): Promise<BotDefinition> {
@@ -177,6 +178,7 @@ export async function loadRunConfig(target: string, flags: Overrides = {}, env: 
   const ext = extname(path).toLowerCase();
   if (['.ts', '.js', '.mjs', '.mts'].includes(ext)) {
     const def = await loadDefinition(path, baseDir, target);
+    await preflightPlugins(def.plugins ?? [], target);
     return { bots: [finish({ ...def, ...overrides }, target)] };
   }
   if (!['.json', '.yaml', '.yml'].includes(ext)) throw new ConfigError(`${target}: expected a .json, .yaml or .yml config file or a .ts/.js bot module`);
@@ -205,6 +207,8 @@ export async function loadRunConfig(target: string, flags: Overrides = {}, env: 
     const base = entry.module ? await loadDefinition(entry.module, baseDir, where) : undefined;
     const plugins = [...(base?.plugins ?? [])];
     for (const [j, ref] of entry.plugins.entries()) plugins.push(await resolvePlugin(ref, baseDir, `${where}: plugins[${j}]`));
+    // Folders the plugins need are checked now, before any bot connects (exit 2 naming the path).
+    await preflightPlugins(plugins, where);
     // Flags > environment > file; with a bots list only the server is overridden (see perBotOverrideWarnings).
     const perBot = defined({ name: entry.name, room: entry.room, pin: entry.pin, server: entry.server ?? file.server, status: entry.status });
     const merged = { ...base, ...perBot, ...(file.bots ? defined({ server: overrides.server }) : overrides) };

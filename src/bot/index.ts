@@ -10,3 +10,7 @@ export * from './services.js';
 export * from './define.js';
 export * from './config.js';
 export * from './plugins/index.js';
+export * from './bot-traffic.js';
+export * from './plugin-options.js';
+export type { FaultLimit } from './fault-budget.js';
+export type { FaultOrigin } from './isolation.js';

@@ -5,7 +5,7 @@ import type { Participant } from '../room/index.js';
 import type { Signaling } from '../peer/index.js';
 import type { Logger } from '../util/logger.js';
 import type { ChatApi, IncomingChat } from './chat.js';
-import type { CommandRegistry } from './commands.js';
+import type { PluginCommands } from './commands.js';
 import type { ServiceRegistry } from './services.js';
 
 /** What a plugin's `setup` may return: cleanup run when the bot stops. */
@@ -27,6 +27,12 @@ export interface Plugin<Config = unknown> {
   readonly name: string;
   /** Called once when the bot starts, after it has joined its room. */
   setup(ctx: PluginContext<Config>): Teardown | Promise<Teardown>;
+  /**
+   * Checks, before the bot connects, that the plugin can work (its folder exists and is writable,
+   * …). Rejects with a `ConfigError` naming the path or field; `spreed-bot run` then exits 2.
+   * Run by the config loader and by `bot.start()`. @defaultValue none
+   */
+  preflight?(): Promise<void>;
 }
 
 /** The bot's own identity as plugins see it. */
@@ -52,8 +58,13 @@ export interface PluginContext<Config = unknown> {
   readonly logger: Logger;
   /** Every validated document the bot receives. Narrow with `ofType('Chat')`. */
   readonly documents$: Observable<Received>;
-  /** Chat messages from others (text messages; not typing, acks or own echoes). */
+  /**
+   * Chat messages from people (text messages; not typing, acks, own echoes, nor messages from
+   * sessions whose Status marks them as bots — so bots never answer each other forever).
+   */
   readonly chat$: Observable<IncomingChat>;
+  /** Chat messages from everyone including other bots (`message.fromBot`), e.g. for files bots share. */
+  readonly allChat$: Observable<IncomingChat>;
   /** Who is in the room now (excluding the bot). */
   readonly users: ReadonlyMap<string, Participant>;
   /** Who is in the room: session id → participant. */
@@ -74,8 +85,8 @@ export interface PluginContext<Config = unknown> {
   request(frame: OutgoingFrame, options?: { timeoutMs?: number }): Promise<Received>;
   /** Chat: send, reply, typing, delivery statuses. */
   readonly chat: ChatApi;
-  /** Chat commands (`!name args`) with per-sender rate limiting. */
-  readonly commands: CommandRegistry;
+  /** Chat commands (`!name args`) with per-sender rate limiting; removed when the plugin is disabled. */
+  readonly commands: PluginCommands;
   /** Services other plugins provide (calls, recorder, files): `ctx.services.get('calls')`. */
   readonly services: ServiceRegistry;
   /** Display name of a session id (its Status displayName, or a short id). */
@@ -96,11 +107,13 @@ export interface PluginContext<Config = unknown> {
  */
 export interface BotMetricsReport {
   callsActive?: number;
+  /** Participants being recorded now (not tracks: one participant with audio and video counts 1). */
   recordingsActive?: number;
+  /** Bytes the recorder has written since the plugin started, over all recordings (never drops). */
   recordingBytesWritten?: number;
-  /** RTP packets the recorder dropped because an ffmpeg stopped reading (a stuck disk); 0 when healthy. */
+  /** RTP packets the recorder dropped because an ffmpeg stopped reading (a stuck disk), since the plugin started; 0 when healthy. */
   recordingPacketsDropped?: number;
-  /** Per RTP stream (label e.g. `<participant>/<kind>`). */
-  rtpStreams?: { stream: string; packetsReceived: number; packetsLost: number }[];
+  /** Per live RTP stream, by the participant's display name (`/metrics` bounds how many names become labels). */
+  rtpStreams?: { participant: string; kind: string; packetsReceived: number; packetsLost: number }[];
   fileTransfers?: { direction: 'serve' | 'fetch'; count: number; bytes: number }[];
 }

@@ -7,14 +7,27 @@ export type { BotMetricsReport };
 
 const STATES = ['connecting', 'connected', 'joined', 'reconnecting', 'closed'] as const;
 
+/** Distinct participant names one bot may turn into RTP labels; later names are counted as `other`. */
+export const MAX_PARTICIPANT_LABELS = 20;
+/** Longest participant name used as a label value. */
+export const MAX_PARTICIPANT_LABEL_LENGTH = 40;
+
+type TotalKey = 'recordingBytesWritten' | 'recordingPacketsDropped';
+const TOTALS: TotalKey[] = ['recordingBytesWritten', 'recordingPacketsDropped'];
+
 /**
  * Prometheus metrics for the bots of one process: connection state, reconnects, documents in
- * and out by type, calls, recordings, bytes written, RTP packets received/lost per stream, file
- * transfers and bytes, plugin errors.
+ * and out by type, calls, participants being recorded, bytes written (a counter that survives
+ * recordings and bot restarts), RTP packets received/lost per participant (display names, at most
+ * {@link MAX_PARTICIPANT_LABELS} per bot, then `other`), file transfers and bytes, plugin errors.
  */
 export class BotMetrics {
   readonly registry = new Registry();
   readonly #bots = new Set<Bot>();
+  /** Totals of bots that stopped, by bot name, so a restarted bot's counters continue. */
+  readonly #retired = new Map<string, Record<TotalKey, number>>();
+  /** Participant names admitted as label values, by bot name. */
+  readonly #participantLabels = new Map<string, Set<string>>();
   readonly #subscriptions = new Map<Bot, Subscription>();
   readonly #reconnects: Counter<'bot'>;
   readonly #docsIn: Counter<'bot' | 'type'>;
@@ -55,13 +68,39 @@ export class BotMetrics {
       [...bots].map((b) => [{ bot: b.options.name }, b.state.status === 'running' && b.channel.state.status === 'joined' ? 1 : 0]),
     );
     perBot('spreed_bot_calls_active', 'Calls (peer connections with media) currently active', (r) => r.callsActive);
-    perBot('spreed_bot_recordings_active', 'Participant recordings currently running', (r) => r.recordingsActive);
-    perBot('spreed_bot_recording_bytes_written', 'Bytes written by the recorder', (r) => r.recordingBytesWritten);
-    perBot('spreed_bot_recording_packets_dropped', 'RTP packets dropped because an ffmpeg stopped reading (stuck disk)', (r) => r.recordingPacketsDropped);
-    const streams = (pick: (s: NonNullable<BotMetricsReport['rtpStreams']>[number]) => number) => () =>
-      reports().flatMap(({ name: bot, report }) => (report.rtpStreams ?? []).map((s): [Record<'bot' | 'stream', string>, number] => [{ bot, stream: s.stream }, pick(s)]));
-    gauge('spreed_bot_rtp_packets_received', 'RTP packets received per stream', ['bot', 'stream'], streams((s) => s.packetsReceived));
-    gauge('spreed_bot_rtp_packets_lost', 'RTP packets lost per stream', ['bot', 'stream'], streams((s) => s.packetsLost));
+    perBot('spreed_bot_recordings_active', 'Participants being recorded now', (r) => r.recordingsActive);
+    /** A counter computed at scrape time: what stopped bots of that name reported, plus the live bot's total. */
+    const total = (name: string, help: string, key: TotalKey) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['bot'],
+        registers: [registry],
+        collect: () => {
+          const counter = registry.getSingleMetric(name) as Counter<'bot'>;
+          counter.reset();
+          const sums = new Map<string, number>();
+          for (const [bot, retired] of this.#retired) sums.set(bot, retired[key]);
+          for (const { name: bot, report } of reports()) sums.set(bot, (sums.get(bot) ?? 0) + (report[key] ?? 0));
+          for (const [bot, value] of sums) counter.inc({ bot }, value);
+        },
+      });
+    total('spreed_bot_recording_bytes_written_total', 'Bytes the recorder wrote, over all recordings', 'recordingBytesWritten');
+    total('spreed_bot_recording_packets_dropped_total', 'RTP packets dropped because an ffmpeg stopped reading (stuck disk)', 'recordingPacketsDropped');
+    const streams = (pick: (s: NonNullable<BotMetricsReport['rtpStreams']>[number]) => number) => () => {
+      const sums = new Map<string, [Record<'bot' | 'participant' | 'kind', string>, number]>();
+      for (const { name: bot, report } of reports()) {
+        for (const s of report.rtpStreams ?? []) {
+          const labels = { bot, participant: this.#participantLabel(bot, s.participant), kind: s.kind };
+          const key = JSON.stringify(labels);
+          sums.set(key, [labels, (sums.get(key)?.[1] ?? 0) + pick(s)]);
+        }
+      }
+      return [...sums.values()];
+    };
+    const rtpLabels: ('bot' | 'participant' | 'kind')[] = ['bot', 'participant', 'kind'];
+    gauge('spreed_bot_rtp_packets_received', 'RTP packets received per live stream, by participant display name', rtpLabels, streams((s) => s.packetsReceived));
+    gauge('spreed_bot_rtp_packets_lost', 'RTP packets lost per live stream, by participant display name', rtpLabels, streams((s) => s.packetsLost));
     const transfers = (pick: (f: NonNullable<BotMetricsReport['fileTransfers']>[number]) => number) => () =>
       reports().flatMap(({ name: bot, report }) => (report.fileTransfers ?? []).map((f): [Record<'bot' | 'direction', string>, number] => [{ bot, direction: f.direction }, pick(f)]));
     gauge('spreed_bot_file_transfers', 'File transfers done, by direction', ['bot', 'direction'], transfers((f) => f.count));
@@ -88,11 +127,27 @@ export class BotMetrics {
     this.#subscriptions.set(bot, sub);
   }
 
-  /** Stops tracking a bot. */
+  /** Stops tracking a bot; its totals carry over to the next bot of the same name. */
   untrack(bot: Bot): void {
+    if (!this.#bots.has(bot)) return;
     this.#subscriptions.get(bot)?.unsubscribe();
     this.#subscriptions.delete(bot);
     this.#bots.delete(bot);
+    const report = bot.metricsReport();
+    const retired = this.#retired.get(bot.options.name) ?? { recordingBytesWritten: 0, recordingPacketsDropped: 0 };
+    for (const key of TOTALS) retired[key] += report[key] ?? 0;
+    this.#retired.set(bot.options.name, retired);
+  }
+
+  /** The label value for a participant: its name, shortened; `other` once a bot has used up its names. */
+  #participantLabel(bot: string, participant: string): string {
+    const name = participant.slice(0, MAX_PARTICIPANT_LABEL_LENGTH);
+    let admitted = this.#participantLabels.get(bot);
+    if (!admitted) this.#participantLabels.set(bot, (admitted = new Set()));
+    if (admitted.has(name)) return name;
+    if (admitted.size >= MAX_PARTICIPANT_LABELS) return 'other';
+    admitted.add(name);
+    return name;
   }
 
   /** The Prometheus text exposition. */

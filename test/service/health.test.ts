@@ -57,17 +57,34 @@ describe.skipIf(noFfmpeg)('health, readiness and metrics endpoints', () => {
     expect(await res.json()).toMatchObject({ ready: true, bots: [{ name: 'Recorder', state: 'running', channel: 'joined' }] });
   });
 
-  it('/metrics shows the call, the recording, bytes, RTP streams and documents by type', async () => {
+  const scrape = async () => {
     const text = await (await fetch(`${health.url}/metrics`)).text();
-    const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+    return { text, value: (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN) };
+  };
+
+  it('/metrics shows the call, the recording, bytes, RTP streams and documents by type', async () => {
+    const { text, value } = await scrape();
     expect(value(/spreed_bot_connection_state\{bot="Recorder",state="joined"\} (\d+)/)).toBe(1);
     expect(value(/spreed_bot_calls_active\{bot="Recorder"\} (\d+)/)).toBe(1);
-    expect(value(/spreed_bot_recordings_active\{bot="Recorder"\} (\d+)/)).toBeGreaterThanOrEqual(1);
-    expect(value(/spreed_bot_recording_bytes_written\{bot="Recorder"\} (\d+)/)).toBeGreaterThan(0);
-    expect(value(/spreed_bot_recording_packets_dropped\{bot="Recorder"\} (\d+)/)).toBe(0);
-    expect(value(/spreed_bot_rtp_packets_received\{bot="Recorder",stream="[^"]+\/audio"\} (\d+)/)).toBeGreaterThan(0);
+    // One participant sending audio and video is one participant being recorded, not two tracks.
+    expect(value(/spreed_bot_recordings_active\{bot="Recorder"\} (\d+)/)).toBe(1);
+    expect(text).toContain('# TYPE spreed_bot_recording_bytes_written_total counter');
+    expect(value(/spreed_bot_recording_bytes_written_total\{bot="Recorder"\} (\d+)/)).toBeGreaterThan(0);
+    expect(value(/spreed_bot_recording_packets_dropped_total\{bot="Recorder"\} (\d+)/)).toBe(0);
+    // RTP streams are labelled by the participant's display name, not a session id prefix.
+    expect(value(/spreed_bot_rtp_packets_received\{bot="Recorder",participant="Caller",kind="audio"\} (\d+)/)).toBeGreaterThan(0);
+    expect(value(/spreed_bot_rtp_packets_received\{bot="Recorder",participant="Caller",kind="video"\} (\d+)/)).toBeGreaterThan(0);
     expect(value(/spreed_bot_documents_in_total\{bot="Recorder",type="Offer"\} (\d+)/)).toBe(1);
     expect(value(/spreed_bot_documents_out_total\{bot="Recorder",type="Answer"\} (\d+)/)).toBe(1);
     expect(text).toContain('spreed_bot_reconnects_total');
+  });
+
+  it('bytes written is a counter that keeps its value after the recording ends', async () => {
+    const before = (await scrape()).value(/spreed_bot_recording_bytes_written_total\{bot="Recorder"\} (\d+)/);
+    const finished = await recorder.services.require('recorder').stop();
+    expect(finished?.files.length).toBeGreaterThan(0);
+    const after = await scrape();
+    expect(after.value(/spreed_bot_recordings_active\{bot="Recorder"\} (\d+)/)).toBe(0);
+    expect(after.value(/spreed_bot_recording_bytes_written_total\{bot="Recorder"\} (\d+)/)).toBeGreaterThanOrEqual(before);
   });
 });

@@ -1,8 +1,10 @@
 import { filter } from 'rxjs';
 import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
+import { z } from 'zod';
 import { CallManager, answerPolicy, type AnswerPolicy, type Call, type CallManagerOptions, type TokenConnection } from '../../peer/index.js';
 import type { Received } from '../../protocol/index.js';
 import type { Plugin, PluginContext } from '../plugin.js';
+import { optionTypes, parsePluginOptions } from '../plugin-options.js';
 
 declare module '../services.js' {
   interface Services {
@@ -86,6 +88,42 @@ export interface AutoAnswerOptions extends CallsOptions {
   policy?: AnswerPolicy | 'everyone' | 'never' | 'after-autocall' | { allow: string[] };
 }
 
+const { positiveInt, fn } = optionTypes;
+const busyWhenInCall = z.boolean().optional();
+const direction = z.enum(['sendrecv', 'recvonly', 'none']).optional();
+const track = z.custom<unknown>((v) => v === undefined || typeof v === 'function' || (typeof v === 'object' && v !== null), {
+  message: 'expected a werift MediaStreamTrack or a function (peerId) => track',
+});
+
+/** Schema of {@link AutoAnswerOptions} (the policy and the calls options), checked when the plugin is created. */
+export const autoAnswerOptionsSchema = z
+  .object({
+    policy: z
+      .union([
+        z.enum(['everyone', 'never', 'after-autocall']),
+        z.object({ allow: z.array(z.string().min(1)) }).strict(),
+        z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('everyone'), busyWhenInCall }).strict(),
+          z.object({ kind: z.literal('allow'), allow: z.array(z.string().min(1)), busyWhenInCall }).strict(),
+          z.object({ kind: z.literal('after-autocall'), busyWhenInCall }).strict(),
+          z.object({ kind: z.literal('never') }).strict(),
+        ]),
+      ])
+      .optional(),
+    answer: fn('the answer handler').optional(),
+    pickupTimeoutMs: positiveInt().optional(),
+    ringTimeoutMs: positiveInt().optional(),
+    renegotiation: z.boolean().optional(),
+    media: z.object({ audio: direction, video: direction, audioTrack: track, videoTrack: track }).strict().optional(),
+    codecs: z.union([fn('a codecs factory'), z.object({}).passthrough()]).optional(),
+    onPeerConnection: fn('onPeerConnection').optional(),
+    iceAdditionalHostAddresses: z.array(z.string().min(1)).optional(),
+    autoCalls: z.array(z.string().min(1)).optional(),
+    autoCallWindowMs: positiveInt().optional(),
+    autoConference: z.boolean().optional(),
+  })
+  .strict();
+
 function toPolicy(policy: AutoAnswerOptions['policy']): AnswerPolicy {
   if (!policy || policy === 'everyone') return { kind: 'everyone' };
   if (policy === 'never') return { kind: 'never' };
@@ -104,6 +142,7 @@ function toPolicy(policy: AutoAnswerOptions['policy']): AnswerPolicy {
  * ```
  */
 export function autoAnswer(options: AutoAnswerOptions = {}): Plugin {
+  parsePluginOptions('autoAnswer', autoAnswerOptionsSchema, options);
   return {
     name: 'autoAnswer',
     setup(ctx) {

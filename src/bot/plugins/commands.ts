@@ -1,7 +1,9 @@
 import { mergeMap } from 'rxjs';
+import { z } from 'zod';
 import { RateLimiter } from '../../util/rate-limit.js';
-import { parseCommand } from '../commands.js';
+import { CommandFailed, parseCommand } from '../commands.js';
 import type { Plugin } from '../plugin.js';
+import { optionTypes, parsePluginOptions } from '../plugin-options.js';
 
 /** Options of the {@link commands} plugin. */
 export interface CommandsOptions {
@@ -15,18 +17,31 @@ export interface CommandsOptions {
   maxRepliesPerSecond?: number;
 }
 
+/** Schema of {@link CommandsOptions}, checked when the plugin is created. */
+export const commandsOptionsSchema = z
+  .object({
+    prefix: z.string().min(1).max(8).regex(/^\S+$/, 'expected no spaces').default('!'),
+    burst: optionTypes.positiveInt().default(5),
+    perSecond: z.number().positive().default(0.5),
+    maxRepliesPerSecond: z.number().positive().default(2),
+  })
+  .strict();
+
 /**
  * The command router: runs `!name args` chat commands registered by any plugin through
  * `ctx.commands`, with built-in `!help` and `!status`. Each sender is rate limited (token
- * bucket); limited commands are dropped with one log line per sender.
+ * bucket); limited commands are dropped with one log line per sender. Messages from other bots
+ * (`ctx.chat$` leaves them out) are never answered. A command runs in the scope of the plugin that
+ * registered it, so its failure is logged with that plugin's name; the sender gets the error.
  */
 export function commands(options: CommandsOptions = {}): Plugin {
-  const prefix = options.prefix ?? '!';
+  const settings = parsePluginOptions('commands', commandsOptionsSchema, options);
+  const prefix = settings.prefix;
   return {
     name: 'commands',
     setup(ctx) {
-      const perSender = new RateLimiter(options.burst ?? 5, options.perSecond ?? 0.5);
-      const maxReplies = options.maxRepliesPerSecond ?? 2;
+      const perSender = new RateLimiter(settings.burst, settings.perSecond);
+      const maxReplies = settings.maxRepliesPerSecond;
       const replies = new RateLimiter(Math.max(1, maxReplies * 5), maxReplies);
       const warned = new Set<string>();
       const startedAt = Date.now();
@@ -69,10 +84,11 @@ export function commands(options: CommandsOptions = {}): Plugin {
             warned.delete(message.from);
             let reply: string | void;
             try {
-              reply = await command.run(parsed.args, message);
+              reply = await ctx.commands.run(command, parsed.args, message);
             } catch (error) {
-              ctx.logger.error({ err: error, command: parsed.name }, 'command failed');
-              reply = `${prefix}${parsed.name} failed: ${error instanceof Error ? error.message : String(error)}`;
+              const failure = error instanceof CommandFailed ? error : new CommandFailed(command.name, error, false);
+              if (!failure.reported) ctx.logger.error({ err: failure.cause, command: command.name }, 'command failed');
+              reply = `${prefix}${failure.message}`;
             }
             if (reply && replies.take('*')) ctx.chat.reply(message, reply);
           }),

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { Subject, filter, mergeMap, type Observable } from 'rxjs';
+import { Subject, debounceTime, filter, mergeMap, type Observable } from 'rxjs';
+import { z } from 'zod';
 import {
   FileServer,
   SharedFiles,
@@ -15,7 +16,9 @@ import {
   type TokenConnector,
 } from '../../files/index.js';
 import type { CallManager, TokenConnection } from '../../peer/index.js';
+import { ensureReadableDir, ensureWritableDir } from '../dir-checks.js';
 import type { Plugin, PluginContext } from '../plugin.js';
+import { optionTypes, parsePluginOptions } from '../plugin-options.js';
 import { ensureCalls } from './calls.js';
 
 declare module '../services.js' {
@@ -59,27 +62,51 @@ export function tokenConnector(calls: CallManager): TokenConnector {
   };
 }
 
+const { positiveInt, path } = optionTypes;
+
 /** Options of {@link shareFolder}. */
 export interface ShareFolderOptions {
-  /** Folder whose files (recursively) are shared. Nothing outside it is ever served. */
+  /** Folder whose files (recursively) are shared; it must exist. Nothing outside it is ever served. */
   dir: string;
   /** Announce the files in the room chat at start. @defaultValue `true` */
   announce?: boolean;
-  /** Announce the files privately to everyone who joins later. @defaultValue `true` */
-  announceToJoiners?: boolean;
+  /**
+   * How people who join later learn about the files: `'room'` announces them again in the room
+   * chat `joinAnnounceDelayMs` after the last join (one announcement for a burst of joiners);
+   * `'off'` only on `!files`; `'private'` sends them privately to each joiner — the web client
+   * then makes that private chat the joiner's active chat, so their next message or file goes to
+   * the bot instead of the room. @defaultValue `'room'`
+   */
+  announceToJoiners?: 'room' | 'private' | 'off';
+  /** Quiet time after the last join before the room announcement. @defaultValue `5000` */
+  joinAnnounceDelayMs?: number;
 }
+
+/** Schema of {@link ShareFolderOptions}, checked when the plugin is created. */
+export const shareFolderOptionsSchema = z
+  .object({
+    dir: path(),
+    announce: z.boolean().default(true),
+    announceToJoiners: z.enum(['room', 'private', 'off']).default('room'),
+    joinAnnounceDelayMs: z.number().int().nonnegative().default(5000),
+  })
+  .strict();
 
 /**
  * Shares a folder: announces each file with a `FileInfo` chat message exactly like the web
  * client (`Message: "File"`), answers token Offers for those tokens, and serves chunks to any
- * number of connections per token. `!files` re-announces (privately to the asker for a private
- * request, to the room otherwise).
+ * number of connections per token. Joiners see the files in the room chat (see
+ * {@link ShareFolderOptions.announceToJoiners}); `!files` re-announces (privately to the asker
+ * for a private request, to the room otherwise). The folder must exist and be readable when the
+ * bot starts (`preflight`).
  */
 export function shareFolder(options: ShareFolderOptions): Plugin {
+  const settings = parsePluginOptions('shareFolder', shareFolderOptionsSchema, options);
+  const dir = resolve(settings.dir);
   return {
     name: 'shareFolder',
+    preflight: () => ensureReadableDir(dir, 'shared folder'),
     async setup(ctx) {
-      const dir = resolve(options.dir);
       const calls = ensureCalls(ctx, FILES_ONLY);
       const shared = new SharedFiles({ ownId: ctx.bot.id, root: dir, logger: ctx.logger });
       const infos = await shared.shareFolder(dir);
@@ -96,8 +123,13 @@ export function shareFolder(options: ShareFolderOptions): Plugin {
       const announce = (to = '') => {
         for (const shared of infos) ctx.chat.send('File', { to, status: { FileInfo: shared } });
       };
-      if (options.announce ?? true) announce();
-      const joinSub = (options.announceToJoiners ?? true) ? ctx.joined$.subscribe((p) => announce(p.id)) : undefined;
+      if (settings.announce) announce();
+      const joinSub =
+        settings.announceToJoiners === 'private'
+          ? ctx.joined$.subscribe((p) => announce(p.id))
+          : settings.announceToJoiners === 'room'
+            ? ctx.joined$.pipe(debounceTime(settings.joinAnnounceDelayMs)).subscribe(() => announce())
+            : undefined;
       const off = ctx.commands.register({
         name: 'files',
         help: 'lists the files the bot shares',
@@ -121,7 +153,7 @@ export function shareFolder(options: ShareFolderOptions): Plugin {
 
 /** Options of {@link collectFiles}. */
 export interface CollectFilesOptions {
-  /** Folder the files are saved in (created if missing). */
+  /** Folder the files are saved in (created if missing; checked for write access when the bot starts). */
   dir: string;
   /**
    * Which announced files to download. @defaultValue `{ kind: 'everyone' }`
@@ -131,24 +163,50 @@ export interface CollectFilesOptions {
   connections?: number;
   /** Chunk requests in flight per connection (1 = the web client's stop-and-wait). @defaultValue `16` */
   window?: number;
-  /** Confirm in chat when a file was saved. @defaultValue `false` */
+  /** Confirm in chat when a file was saved: in the room for files shared there, privately for private ones. @defaultValue `false` */
   confirm?: boolean;
 }
 
+const names = z.array(z.string().min(1));
+const fetchPolicySchema: z.ZodType<FetchPolicy> = z.lazy(() =>
+  z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('everyone') }).strict(),
+    z.object({ kind: z.literal('never') }).strict(),
+    z.object({ kind: z.literal('allow-list'), ids: names.optional(), names: names.optional() }).strict(),
+    z.object({ kind: z.literal('max-size'), bytes: z.number().int().nonnegative() }).strict(),
+    z.object({ kind: z.literal('type'), patterns: names }).strict(),
+    z.object({ kind: z.literal('all'), policies: z.array(fetchPolicySchema) }).strict(),
+  ]),
+);
+
+/** Schema of {@link CollectFilesOptions}, checked when the plugin is created. */
+export const collectFilesOptionsSchema = z
+  .object({
+    dir: path(),
+    policy: fetchPolicySchema.default({ kind: 'everyone' }),
+    connections: positiveInt().max(16).optional(),
+    window: positiveInt().max(256).optional(),
+    confirm: z.boolean().default(false),
+  })
+  .strict();
+
 /**
- * Collects every file shared in the room into a folder: sees `FileInfo` announcements in chat,
- * decides by policy, downloads with pipelined requests over token connections, verifies every
- * chunk's CRC, and renames the temporary file into place when complete. On stop, running
- * downloads get the bot's drain time to finish.
+ * Collects every file shared in the room (by people and by other bots) into a folder: sees
+ * `FileInfo` announcements in chat, decides by policy, downloads with pipelined requests over
+ * token connections, verifies every chunk's CRC, and renames the temporary file into place when
+ * complete. On stop, running downloads get the bot's drain time to finish. The folder is created
+ * and checked for write access when the bot starts (`preflight`).
  */
 export function collectFiles(options: CollectFilesOptions): Plugin {
+  const settings = parsePluginOptions('collectFiles', collectFilesOptionsSchema, options);
+  const dir = resolve(settings.dir);
   return {
     name: 'collectFiles',
+    preflight: () => ensureWritableDir(dir, 'collectFiles dir'),
     setup(ctx: PluginContext<unknown>) {
-      const dir = resolve(options.dir);
       const calls = ensureCalls(ctx, FILES_ONLY);
       const connector = tokenConnector(calls);
-      const policy = options.policy ?? { kind: 'everyone' };
+      const policy = settings.policy;
       const started = new Subject<{ info: FileInfo; from: string; fetch: FileFetch }>();
       const finished = new Subject<FetchResult & { info: FileInfo; from: string }>();
       const running = new Map<string, FileFetch>();
@@ -156,7 +214,8 @@ export function collectFiles(options: CollectFilesOptions): Plugin {
       let done = 0;
       let bytes = 0;
       ctx.services.provide('fileDownloads', { started$: started.asObservable(), finished$: finished.asObservable() });
-      const sub = ctx.chat$
+      // Files other bots share count too: allChat$, not chat$.
+      const sub = ctx.allChat$
         .pipe(
           filter((m) => !!m.status?.FileInfo),
           mergeMap(async (message) => {
@@ -173,8 +232,8 @@ export function collectFiles(options: CollectFilesOptions): Plugin {
               peerId: message.from,
               info,
               targetDir: dir,
-              connections: options.connections,
-              window: options.window,
+              connections: settings.connections,
+              window: settings.window,
               logger: ctx.logger,
             });
             running.set(info.id, fetch);
@@ -186,7 +245,8 @@ export function collectFiles(options: CollectFilesOptions): Plugin {
               bytes += result.size;
               finished.next({ ...result, info, from: message.from });
               ctx.logger.info({ path: result.path, size: result.size }, 'file saved');
-              if (options.confirm) ctx.chat.send(`saved ${result.name} (${result.size} bytes)`, { to: message.from });
+              // Answer where the file was shared: a private confirmation would move the web client's active chat.
+              if (settings.confirm) ctx.chat.reply(message, `saved ${result.name} (${result.size} bytes)`);
             } catch (error) {
               seen.delete(info.id); // a later announcement may retry
               ctx.logger.error({ err: error, file: info.name }, 'file download failed');

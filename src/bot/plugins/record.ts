@@ -1,9 +1,14 @@
 import { BehaviorSubject, Subject, Subscription, filter, type Observable } from 'rxjs';
 import { MediaStreamTrack } from 'werift';
+import { z } from 'zod';
 import { MeetingRecorder, RtpStreamCounter, type MeetingResume, playFile, startBandwidthFeedback, type MeetingRecording, type Playback, type RecorderStats } from '../../media/index.js';
 import type { Call, CallManager, RemoteTrack } from '../../peer/index.js';
+import { MAX_CHAT_LENGTH } from '../chat.js';
+import { ensureWritableDir } from '../dir-checks.js';
 import type { Plugin, PluginContext } from '../plugin.js';
+import { optionTypes, parsePluginOptions } from '../plugin-options.js';
 import { callsExtras, ensureCalls } from './calls.js';
+import { OnceReporter } from './once-reporter.js';
 
 declare module '../services.js' {
   interface Services {
@@ -77,17 +82,43 @@ export interface RecorderControl {
   readonly stats: RecorderStats | undefined;
 }
 
+const { positiveInt, path } = optionTypes;
+
+/** Schema of {@link RecordOptions}, checked when the plugin is created. */
+export const recordOptionsSchema = z
+  .object({
+    dir: path().default('recordings'),
+    autoStart: z.enum(['call', 'autocall', 'manual']).default('call'),
+    audioOnly: z.boolean().default(false),
+    maxDurationMs: positiveInt().optional(),
+    stopWhenEmptyMs: z.number().int().nonnegative().default(30_000),
+    stopWhenSilentMs: positiveInt().default(300_000),
+    notice: z.string().min(1).max(MAX_CHAT_LENGTH).optional(),
+    noticeAudio: path().optional(),
+    maxBitrate: z.number().int().nonnegative().default(4_000_000),
+    command: z.boolean().default(true),
+  })
+  .strict();
+
+type ParsedRecordOptions = z.output<typeof recordOptionsSchema>;
+
 /**
  * Records every participant of the bot's calls and conferences to disk through ffmpeg without
  * transcoding (Opus+VP8 → WebM, H264 → MKV, audio only → Ogg), with a `meeting.json` sidecar
  * (participants, first-sample times, joins/leaves, speaker timeline from `Talking`).
  * Stopping the bot finalises every file.
+ *
+ * Options are validated here (a `PluginOptionsError` names the bad field); the recordings dir is
+ * created and checked for write access before the bot connects (`preflight`). A dir that becomes
+ * unusable later (disk full, unmounted) is reported once per recording; the bot stays up.
  */
 export function record(options: RecordOptions = {}): Plugin {
+  const parsed = parsePluginOptions('record', recordOptionsSchema, options);
   return {
     name: 'record',
+    preflight: () => ensureWritableDir(parsed.dir, 'recordings dir'),
     setup(ctx) {
-      return new RecordSession(ctx, options).teardown;
+      return new RecordSession(ctx, parsed).teardown;
     },
   };
 }
@@ -102,7 +133,11 @@ function hasName(status: unknown): boolean {
 class RecordSession implements RecorderControl {
   readonly teardown = new Subscription();
   readonly #ctx: PluginContext<unknown>;
-  readonly #options: RecordOptions;
+  readonly #options: ParsedRecordOptions;
+  /** Totals of finished recordings, so the figures for `/metrics` never drop. */
+  readonly #done = { bytesWritten: 0, packetsDropped: 0 };
+  /** Start failures are logged once per cause until a recording starts again. */
+  readonly #startFailures: OnceReporter;
   readonly #state = new BehaviorSubject<RecordingState>({ status: 'idle' });
   readonly #finalized = new Subject<MeetingRecording>();
   readonly #tracks = new Map<RemoteTrack, RtpStreamCounter>();
@@ -118,15 +153,16 @@ class RecordSession implements RecorderControl {
   readonly state$ = this.#state.asObservable();
   readonly finalized$ = this.#finalized.asObservable();
 
-  constructor(ctx: PluginContext<unknown>, options: RecordOptions) {
+  constructor(ctx: PluginContext<unknown>, options: ParsedRecordOptions) {
     this.#ctx = ctx;
     this.#options = options;
+    this.#startFailures = new OnceReporter(ctx.logger);
     const calls = ensureCalls(ctx);
     this.#calls = calls;
     ctx.services.provide('recorder', this);
     this.teardown.add(() => ctx.services.remove('recorder'));
     const extras = callsExtras(ctx);
-    const maxBitrate = options.maxBitrate ?? 4_000_000;
+    const maxBitrate = options.maxBitrate;
     if (maxBitrate > 0) {
       const hook = (pc: Parameters<typeof startBandwidthFeedback>[0]) => void startBandwidthFeedback(pc, { maxBitrate, logger: ctx.logger });
       extras.peerConnectionHooks.add(hook);
@@ -136,7 +172,7 @@ class RecordSession implements RecorderControl {
       this.#noticeTrack = extras.audioTrack = new MediaStreamTrack({ kind: 'audio' });
       this.teardown.add(() => this.#notice?.stop());
     }
-    const autoStart = options.autoStart ?? 'call';
+    const autoStart = options.autoStart;
 
     for (const call of calls.calls.values()) this.#watchCall(call);
     this.teardown.add(calls.calls$.subscribe((call) => this.#watchCall(call)));
@@ -164,14 +200,15 @@ class RecordSession implements RecorderControl {
       }),
     );
     if (autoStart === 'autocall') {
-      this.teardown.add(ctx.chat$.pipe(filter((m) => !!m.status?.AutoCall)).subscribe(() => void this.start()));
+      // AutoCall requests come from other bots: read them from allChat$.
+      this.teardown.add(ctx.allChat$.pipe(filter((m) => !!m.status?.AutoCall)).subscribe(() => this.#autoStart()));
     }
     this.teardown.add(ctx.joined$.subscribe((p) => this.#recorder?.setName(p.id, ctx.displayName(p.id))));
 
     if (autoStart === 'call') {
       this.teardown.add(
         calls.calls$.subscribe((call) => {
-          void call.waitFor('connected', 120_000).then(() => this.start(), () => undefined);
+          void call.waitFor('connected', 120_000).then(() => this.#autoStart(), () => undefined);
         }),
       );
     }
@@ -185,13 +222,18 @@ class RecordSession implements RecorderControl {
     ctx.onMetrics(() => {
       const stats = this.stats;
       return {
-        recordingsActive: this.#recorder ? this.#tracks.size : 0,
-        recordingBytesWritten: stats?.bytesWritten ?? 0,
-        recordingPacketsDropped: stats?.packetsDropped ?? 0,
-        rtpStreams: [...this.#tracks].map(([t, c]) => ({ stream: `${t.participantId.slice(0, 12)}/${t.kind}`, packetsReceived: c.received, packetsLost: c.lost })),
+        recordingsActive: this.#recorder ? new Set([...this.#tracks.keys()].map((t) => t.participantId)).size : 0,
+        recordingBytesWritten: this.#done.bytesWritten + (stats?.bytesWritten ?? 0),
+        recordingPacketsDropped: this.#done.packetsDropped + (stats?.packetsDropped ?? 0),
+        rtpStreams: [...this.#tracks].map(([t, c]) => ({
+          participant: ctx.displayName(t.participantId),
+          kind: t.kind,
+          packetsReceived: c.received,
+          packetsLost: c.lost,
+        })),
       };
     });
-    if (options.command ?? true) this.teardown.add(this.#registerCommand());
+    if (options.command) this.teardown.add(this.#registerCommand());
     this.teardown.add(() => {
       this.#state.complete();
       this.#finalized.complete();
@@ -216,14 +258,24 @@ class RecordSession implements RecorderControl {
       const recorder = await MeetingRecorder.create({
         resume,
         room: ctx.bot.room || 'default',
-        rootDir: this.#options.dir ?? 'recordings',
+        rootDir: this.#options.dir,
         audioOnly: this.#options.audioOnly,
         maxDurationMs: this.#options.maxDurationMs,
         logger: ctx.logger,
       });
       this.#recorder = recorder;
-      recorder.error$.subscribe((e) => ctx.logger.error({ participant: e.participantId, err: e.error }, 'participant recording failed; others continue'));
+      this.#startFailures.clear();
+      // A full or vanished disk fails every participant alike: say so once per recording.
+      const failures = new OnceReporter(ctx.logger);
+      recorder.error$.subscribe(({ participantId, error }) => {
+        const diskWide = error.code === 'DISK_FULL' || error.code === 'OUTPUT_NOT_WRITABLE';
+        const key = diskWide ? error.code : `${error.code}:${participantId}`;
+        const message = diskWide ? 'recording output failed; the bot keeps running' : 'participant recording failed; others continue';
+        failures.report(key, { participant: participantId, dir: recorder.dir, err: error }, message);
+      });
       recorder.finalized$.subscribe((result) => {
+        this.#done.bytesWritten += recorder.stats.bytesWritten;
+        this.#done.packetsDropped += recorder.stats.packetsDropped;
         if (this.#recorder === recorder) this.#recorder = undefined;
         this.#state.next({ status: 'idle' });
         ctx.logger.info({ dir: result.dir, files: result.files.length, sidecar: result.sidecarPath }, 'recording finalised');
@@ -244,6 +296,15 @@ class RecordSession implements RecorderControl {
       this.#starting = undefined;
     });
     return this.#starting;
+  }
+
+  /** Starts by itself (a call connected, an AutoCall arrived): a failure is logged once per cause, never thrown. */
+  #autoStart(): void {
+    this.start().catch((error: unknown) => {
+      if (this.#stopping) return;
+      const code = (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error));
+      this.#startFailures.report(code, { dir: this.#options.dir, err: error }, 'recording could not start; trying again at the next call');
+    });
   }
 
   async stop(): Promise<MeetingRecording | undefined> {
@@ -307,8 +368,8 @@ class RecordSession implements RecorderControl {
       this.#lastPackets = packets;
       this.#lastMediaAt = now;
     }
-    const emptyLimit = this.#options.stopWhenEmptyMs ?? 30_000;
-    const silentLimit = this.#options.stopWhenSilentMs ?? 300_000;
+    const emptyLimit = this.#options.stopWhenEmptyMs;
+    const silentLimit = this.#options.stopWhenSilentMs;
     if (this.#emptySince !== undefined && now - this.#emptySince >= emptyLimit) {
       this.#ctx.logger.info('room empty: stopping the recording');
       void this.stop();
