@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib';
 import CRC32 from 'crc-32';
 import { ChunkDecodeError, ControlParseError } from './errors.js';
 
@@ -11,9 +12,15 @@ export const CHUNK_HEADER_SIZE = 12;
  */
 export const MAX_CONTROL_LENGTH = 256;
 
+/**
+ * zlib's native CRC-32 (Node ≥ 20.15): about 10× faster than the JavaScript one, which took
+ * ~0.3 ms per 60 000-byte chunk on the serving and the fetching side.
+ */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
 /** CRC-32/IEEE (zlib) of `data` as an unsigned 32-bit number; crc32("123456789") = 0xCBF43926. */
 export function crc32(data: Uint8Array): number {
-  return CRC32.buf(data) >>> 0;
+  return nativeCrc32 ? nativeCrc32(data) >>> 0 : CRC32.buf(data) >>> 0;
 }
 
 /** A decoded version-0 chunk. `payload` is a view into the received buffer. */

@@ -40,13 +40,25 @@ type Opened = { ok: true; file: SharedFile; handle: FileHandle } | { ok: false; 
  * requests in flight. Reads a few chunks ahead and stops reading while the channel holds more than
  * the high watermark, so memory per connection stays at about readAhead chunks + high watermark.
  * Anything it will not serve gets no reply and one log line per reason per connection.
+ *
+ * Reading ahead also covers downloaders that keep one request in flight (the web client): once
+ * requests come in index order and fewer than readAhead are queued, the chunks after the last
+ * requested one are read before they are asked for, so the reply leaves in the same turn as the request arrives instead
+ * of after a disk read through the thread pool (on a loaded machine each such hop costs
+ * milliseconds, and with one chunk in flight every millisecond is lost throughput).
  */
 export class ServingConnection {
   /** Resolves once the connection is closed and the file handle released. Never rejects. */
   readonly done: Promise<void>;
   /** Payload bytes sent so far (chunk headers excluded). */
   bytesSent = 0;
+  /** Requests answered with a chunk read before the request arrived. */
+  readAheadHits = 0;
   private readonly queue: Pending[] = [];
+  /** Reads of chunks nobody asked for yet, by index: the ones after the last request. */
+  private readonly speculative = new Map<number, Promise<Buffer | undefined>>();
+  /** Index of the previous request; reading ahead starts once requests come in index order. */
+  private lastRequested = -2;
   private readonly logged = new Set<Refusal>();
   private readonly subs: Subscription[] = [];
   private opened?: Promise<Opened>;
@@ -79,6 +91,7 @@ export class ServingConnection {
     this.closed = true;
     for (const s of this.subs) s.unsubscribe();
     this.queue.length = 0;
+    this.speculative.clear();
     this.channel.close();
     this.wake?.();
     this.wakeDrain?.();
@@ -116,16 +129,32 @@ export class ServingConnection {
     if (index >= file.info.chunks) return this.logOnce('out_of_range');
     if (this.queue.length >= this.limits.maxQueuedRequests) return this.logOnce('queue_full');
     this.opened ??= this.files.openForServing(this.token);
-    this.queue.push({ index });
-    this.startReads();
+    const early = this.speculative.get(index);
+    if (early) this.readAheadHits++;
+    else this.speculative.clear(); // the downloader moved elsewhere (next job): those reads are wasted
+    this.speculative.delete(index);
+    this.queue.push({ index, data: early });
+    const sequential = index === this.lastRequested + 1;
+    this.lastRequested = index;
+    this.startReads(sequential);
     this.wake?.();
   }
 
-  private startReads(): void {
+  /**
+   * Starts the reads of the first readAhead queued requests and, when `speculate` (the downloader
+   * asks in index order), of the chunks after the last one.
+   */
+  private startReads(speculate = false): void {
+    const chunks = this.files.get(this.token)?.info.chunks ?? 0;
     const n = Math.min(this.limits.readAhead, this.queue.length);
     for (let k = 0; k < n; k++) {
       const entry = this.queue[k]!;
       entry.data ??= this.read(entry.index);
+    }
+    const last = this.queue.at(-1)?.index;
+    if (!speculate || last === undefined || this.refused || this.closed) return;
+    for (let i = last + 1; i < chunks && n + this.speculative.size < this.limits.readAhead; i++) {
+      if (!this.speculative.has(i)) this.speculative.set(i, this.read(i));
     }
   }
 
@@ -138,13 +167,14 @@ export class ServingConnection {
     if (this.refused || this.closed) return undefined;
     const { file, handle } = opened;
     try {
-      if (!(await isUnchanged(file, handle))) {
+      const length = chunkLength(index, file.size, file.chunkSize);
+      const buf = Buffer.allocUnsafe(CHUNK_HEADER_SIZE + length);
+      // Both go to the thread pool at once: one round trip instead of two.
+      const [unchanged, { bytesRead }] = await Promise.all([isUnchanged(file, handle), handle.read(buf, CHUNK_HEADER_SIZE, length, index * file.chunkSize)]);
+      if (!unchanged) {
         this.refuse('changed');
         return undefined;
       }
-      const length = chunkLength(index, file.size, file.chunkSize);
-      const buf = Buffer.allocUnsafe(CHUNK_HEADER_SIZE + length);
-      const { bytesRead } = await handle.read(buf, CHUNK_HEADER_SIZE, length, index * file.chunkSize);
       if (bytesRead !== length) {
         this.refuse('changed');
         return undefined;
@@ -211,6 +241,7 @@ export class ServingConnection {
   private refuse(reason: Refusal): void {
     this.refused ??= reason;
     this.queue.length = 0;
+    this.speculative.clear();
     this.logOnce(reason);
     if (reason === 'unknown_token') this.close();
   }

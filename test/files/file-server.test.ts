@@ -9,6 +9,7 @@ import {
   requestMessage,
   type ChunkChannel,
   type FileInfo,
+  type ServingConnection,
 } from '../../src/files/index.js';
 import { captureLogger, openWeriftPair, randomFile, removeDir, tempDir, until } from './helpers.js';
 
@@ -57,14 +58,17 @@ describe('FileServer over werift', () => {
     await removeDir(dir);
   });
 
-  async function connect(token: string): Promise<ChunkChannel> {
+  async function connectServed(token: string): Promise<{ client: ChunkChannel; served: ServingConnection }> {
     const { offerer, answerer } = await openWeriftPair();
     closers.push(() => {
       offerer.close();
       answerer.close();
     });
-    server.serve(answerer, token, { id: 'test-downloader' });
-    return offerer;
+    return { client: offerer, served: server.serve(answerer, token, { id: 'test-downloader' }) };
+  }
+
+  async function connect(token: string): Promise<ChunkChannel> {
+    return (await connectServed(token)).client;
   }
 
   it('answers pipelined requests in order with correct chunks', async () => {
@@ -75,6 +79,25 @@ describe('FileServer over werift', () => {
     const chunks = await got;
     expect(chunks.map((c) => c.index)).toEqual(order);
     for (const c of chunks) expect(c.payload.equals(data.subarray(c.index * 60_000, (c.index + 1) * 60_000))).toBe(true);
+  });
+
+  it('reads ahead of a downloader with one request in flight (the web client) once it asks in order', async () => {
+    const { client, served } = await connectServed(info.id);
+    const askOneByOne = async (indices: number[]) => {
+      for (const i of indices) {
+        const got = nextChunks(client, 1);
+        client.send(requestMessage(i));
+        const [chunk] = await got;
+        expect(chunk!.index).toBe(i);
+        expect(chunk!.payload.equals(data.subarray(i * 60_000, (i + 1) * 60_000))).toBe(true);
+      }
+    };
+    // Out of order (another connection takes the chunks in between): nothing is read ahead.
+    await askOneByOne([4, 0, 2]);
+    expect(served.readAheadHits).toBe(0);
+    // 3 follows 2, so 4 is read before it is asked for; after the jump back, 1 follows 0, so 2 is.
+    await askOneByOne([3, 4, 0, 1, 2]);
+    expect(served.readAheadHits).toBe(2);
   });
 
   it('gives out-of-range and malformed requests no reply and logs each reason once', async () => {
