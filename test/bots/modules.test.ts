@@ -18,8 +18,11 @@ describe('ready bots in bots/', () => {
 
   it('the example config in deploy/ resolves every bot and plugin', async () => {
     const config = await loadRunConfig(join(import.meta.dirname, '../../deploy/bots.example.yaml'), {}, {});
-    expect(config.bots.map((b) => b.name)).toEqual(['Echo', 'Greeter']);
+    expect(config.bots.map((b) => b.name)).toEqual(['Recorder', 'Inbox']);
     expect(config.health).toEqual({ host: '127.0.0.1', port: 9464 });
-    expect(config.bots[0]!.plugins!.map((p) => p.name)).toEqual(['commands', 'echo']);
+    expect(config.bots.map((b) => b.plugins!.map((p) => p.name))).toEqual([
+      ['commands', 'autoAnswer', 'record'],
+      ['commands', 'collectFiles'],
+    ]);
   });
 });
