@@ -37,11 +37,11 @@ describe('Bot.start() against a server it cannot reach', () => {
     expect(error).toMatchObject({ code: 'connect_failed', cause: { kind: 'http', code: 'HTTP 404' } });
   });
 
-  it('a script run with `npx tsx my-bot.ts` against a dead server exits non-zero and says why', async () => {
+  it('a script run with `npx tsx my-script.ts` against a dead server exits non-zero and says why', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'spreed-dead-server-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n'); // as in this repository, for top-level await
-    const script = join(dir, 'my-bot.ts');
+    const script = join(dir, 'my-script.ts');
     const index = pathToFileURL(resolve('src/index.ts')).href;
     await writeFile(
       script,
