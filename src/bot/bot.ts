@@ -231,8 +231,9 @@ export class Bot {
   /**
    * Checks the plugins (folders they need), connects, publishes the Status, joins the room and
    * sets up the plugins. Rejects with a `ConfigError` when a plugin's check fails (before
-   * connecting), or with the server's error (e.g. `invalid_credentials`) when the room cannot be
-   * joined. While a bot runs, faults in plugin code are caught process-wide and attributed to the
+   * connecting), with ChannelError `connect_failed` naming the URL and the cause when the server
+   * cannot be reached (see `startTimeoutMs`), or with the server's error (e.g.
+   * `invalid_credentials`) when the room cannot be joined. While a bot runs, faults in plugin code are caught process-wide and attributed to the
    * plugin (see `pluginFaultLimit`).
    */
   async start(): Promise<void> {
