@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, timeout } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Bot, autoAnswer, collectFiles, ensureCalls, shareFolder, type Plugin } from '../../src/index.js';
-import { testServer } from '../helpers/peers.js';
+import { Bot, autoAnswer, collectFiles, ensureCalls, ofType, shareFolder, type Plugin } from '../../src/index.js';
+import { next, participant, testServer } from '../helpers/peers.js';
 
 let server: Awaited<ReturnType<typeof testServer>>;
 const bots: Bot[] = [];
@@ -72,14 +72,34 @@ describe('file plugins (bot ↔ bot)', () => {
     expect(collector.metricsReport().fileTransfers).toEqual([{ direction: 'fetch', count: 3, bytes: 300_002 }]);
   }, 60_000);
 
-  it('announces shared files privately to a later joiner, which then fetches them', async () => {
+  it('announces shared files to the room when someone joins, never privately; a later joiner fetches them', async () => {
     const shareDir = await mkdtemp(join(tmpdir(), 'share-'));
     const dropDir = await mkdtemp(join(tmpdir(), 'drop-'));
     const data = randomBytes(123_456);
     await writeFile(join(shareDir, 'late.bin'), data);
-    await bot('Sharer', [shareFolder({ dir: shareDir, announce: false })]);
+    const sharer = await bot('Sharer', [shareFolder({ dir: shareDir, announce: false, joinAnnounceDelayMs: 200 })]);
+    // A person joining: a private chat from the bot would become the web client's active chat.
+    const alice = await participant(server.url, 'plugins', 'Alice');
+    const fromSharer: { to: string; file?: string }[] = [];
+    const sub = alice.documents$.pipe(ofType('Chat')).subscribe((r) => {
+      if (r.from === sharer.channel.id && r.doc.Chat.Message) fromSharer.push({ to: r.doc.To, file: r.doc.Chat.Status?.FileInfo?.name });
+    });
+    await expect.poll(() => fromSharer, { timeout: 10_000 }).toEqual([{ to: '', file: 'late.bin' }]);
     const collector = await bot('Late', [collectFiles({ dir: dropDir, window: 4 })]);
     const result = await firstValueFrom(collector.services.require('fileDownloads').finished$.pipe(timeout(30_000)));
     expect(await readFile(result.path)).toEqual(data);
+    expect(fromSharer.every((m) => m.to === '')).toBe(true);
+    sub.unsubscribe();
+    await alice.close();
   }, 60_000);
+
+  it("announceToJoiners: 'private' still sends each joiner the files privately", async () => {
+    const shareDir = await mkdtemp(join(tmpdir(), 'share-'));
+    await writeFile(join(shareDir, 'a.txt'), 'a');
+    const sharer = await bot('Sharer', [shareFolder({ dir: shareDir, announce: false, announceToJoiners: 'private' })]);
+    const alice = await participant(server.url, 'plugins', 'Alice');
+    const announcement = await next(alice.documents$.pipe(ofType('Chat')), (r) => r.from === sharer.channel.id && !!r.doc.Chat.Status?.FileInfo, 10_000);
+    expect(announcement.doc.To).toBe(alice.id);
+    await alice.close();
+  }, 30_000);
 });
