@@ -12,6 +12,10 @@ export interface ScriptedParticipantOptions {
   lines: string[];
   /** Pause between lines and Talking changes, ms. @defaultValue 1500 */
   stepMs?: number;
+  /** Picture size of the test pattern (smaller is cheaper for many participants). @defaultValue `'320x240'` */
+  size?: string;
+  /** Frames per second of the test pattern. @defaultValue 15 */
+  fps?: number;
 }
 
 /**
@@ -23,7 +27,7 @@ export function scriptedParticipant(options: ScriptedParticipantOptions): Plugin
   return {
     name: 'scripted',
     async setup(ctx) {
-      const source = new TestPatternSource({ toneHz: options.toneHz, hue: options.hue, logger: ctx.logger });
+      const source = new TestPatternSource({ toneHz: options.toneHz, hue: options.hue, size: options.size, fps: options.fps, logger: ctx.logger });
       const calls = ensureCalls(ctx, {
         media: { audio: 'sendrecv', video: 'sendrecv', audioTrack: source.audioTrack, videoTrack: source.videoTrack },
       });
