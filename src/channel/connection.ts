@@ -84,7 +84,8 @@ export class Connection {
       if (this.everConnected || this.hooks.closing()) return;
       const cause = this.cause ?? this.lastCause;
       const message = `could not connect to ${this.shownUrl} within ${timeoutMs} ms: ${cause?.message ?? 'no answer yet'}`;
-      this.hooks.log.warn({ url: this.shownUrl, cause: cause?.code, timeoutMs }, `channel: ${message}; giving up`);
+      // connect() rejects with this message: its caller reports it.
+      this.hooks.log.debug({ url: this.shownUrl, cause: cause?.code, timeoutMs }, `channel: ${message}; giving up`);
       this.hooks.gaveUp(new ChannelError('connect_failed', message, { cause }));
     });
   }
@@ -164,7 +165,7 @@ export class Connection {
     this.established = false;
     this.lastCause = cause;
     if (failure === 'connect' && this.failFast && cause.permanent) {
-      return this.giveUp(failure, cause, describeFailure(failure, this.shownUrl, cause));
+      return this.giveUp(failure, cause, describeFailure(failure, this.shownUrl, cause), true);
     }
     const delayMs = this.schedule.next();
     const attempt = this.schedule.attempt;
@@ -177,8 +178,8 @@ export class Connection {
     this.schedule.wait(delayMs, () => this.open());
   }
 
-  private giveUp(failure: ConnectionFailure, cause: ConnectionCause, message: string): void {
-    this.failures.failed(failure, cause, undefined);
+  private giveUp(failure: ConnectionFailure, cause: ConnectionCause, message: string, rejected = false): void {
+    this.failures.failed(failure, cause, undefined, rejected);
     this.hooks.gaveUp(new ChannelError('connect_failed', message, { cause }));
   }
 }

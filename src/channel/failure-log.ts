@@ -43,8 +43,11 @@ export class FailureLog {
     private readonly url: string,
   ) {}
 
-  /** Logs a failed attempt or a lost connection; `next` is undefined when the channel gives up. */
-  failed(failure: ConnectionFailure, cause: ConnectionCause, next: NextAttempt | undefined): void {
+  /**
+   * Logs a failed attempt or a lost connection; `next` is undefined when the channel gives up.
+   * `rejected`: the give-up rejects connect(), whose caller reports it, so it is logged at debug.
+   */
+  failed(failure: ConnectionFailure, cause: ConnectionCause, next: NextAttempt | undefined, rejected = false): void {
     this.failures += 1;
     const repeat = this.last?.failure === failure && sameCause(this.last.cause, cause);
     this.last = { failure, cause };
@@ -56,7 +59,7 @@ export class FailureLog {
     };
     const then = next ? `retrying in ${seconds(next.delayMs)} (at ${clock(next.at)})` : 'giving up';
     const line = `channel: ${describeFailure(failure, this.url, cause)}; ${then}`;
-    if (repeat && next) this.log.debug(fields, line);
+    if ((repeat && next) || rejected) this.log.debug(fields, line);
     else this.log.warn(fields, line);
   }
 

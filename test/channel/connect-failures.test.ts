@@ -88,6 +88,8 @@ describe('Channel: why a connection fails', () => {
     expect(error).toMatchObject({ name: 'ChannelError', code: 'connect_failed', cause: { code: 'HTTP 404' } });
     expect((error as Error).message).toMatch(new RegExp(`^could not connect to ${url}: HTTP 404 Not Found`));
     expect(failFast.state).toMatchObject({ status: 'closed' });
+    // The rejection is the report: the give-up itself is not another warn line.
+    expect(lines.filter((l) => l.level === WARN)).toHaveLength(1);
   });
 
   it('an unknown host: ENOTFOUND, permanent, so failFast rejects at once', async () => {
