@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Subject, defaultIfEmpty, firstValueFrom, map, of, take, timeout, type Observable } from 'rxjs';
-import type { MediaError } from './errors.js';
+import { summarizeError, type MediaError } from './errors.js';
 import type { FfmpegInfo } from './ffmpeg.js';
 import type { ReorderBufferOptions } from './jitter-buffer.js';
 import { segmentBaseName } from './names.js';
@@ -230,7 +230,7 @@ export class ParticipantRecorder {
     if (this.current !== segment || err.code === 'DISK_FULL' || this.restarts >= max) return this.fail(err);
     this.restarts++;
     this.current = undefined;
-    this.logger.warn({ err, restart: this.restarts, of: max }, 'ffmpeg died mid-recording; continuing in a new segment');
+    this.logger.warn({ reason: summarizeError(err.message), restart: this.restarts, of: max }, 'ffmpeg died mid-recording; continuing in a new segment');
     this.errors.next(err);
     setTimeout(() => {
       if (this.state_ === 'recording' && !this.current) void this.startSegment();
@@ -238,7 +238,8 @@ export class ParticipantRecorder {
   }
 
   private fail(err: MediaError): void {
-    this.logger.error({ err }, 'participant recording failed');
+    // Reported on error$; whoever owns the recorder logs it once (the record plugin does).
+    this.logger.debug({ err }, 'participant recording failed');
     this.state_ = 'failed';
     this.current = undefined;
     this.errors.next(err);

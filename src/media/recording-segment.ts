@@ -109,7 +109,11 @@ export class RecordingSegment {
     };
   }
 
-  /** Starts ffmpeg and forwarding; rejects only for setup errors (no ffmpeg, ffmpeg gave up). */
+  /**
+   * Starts ffmpeg and forwarding; rejects only for setup errors (no ffmpeg, ffmpeg gave up). A
+   * segment that got as far as choosing its file reports the failure through `onChange` first
+   * (state `failed` with the reason), so the sidecar says why a participant has no recording.
+   */
   static async start(options: SegmentOptions): Promise<RecordingSegment> {
     if (options.sources.length === 0) throw new MediaError('NO_STREAMS', 'a recording needs at least one track');
     const binary = options.ffmpeg ?? (await locateFfmpeg());
@@ -119,6 +123,8 @@ export class RecordingSegment {
       return segment;
     } catch (err) {
       segment.kill();
+      Object.assign(segment.info, { state: 'failed', error: (err as Error).message, stoppedAt: Date.now() });
+      options.onChange(segment.info);
       throw err;
     }
   }

@@ -10,6 +10,9 @@ Conference-type room 'conference/demo', and two scripted participants that join,
 patterns with tones, chat, share a file and leave. Prints where the recording, its sidecar and
 the collected file are, then keeps the server running until Ctrl-C.
 
+If a recording or the file collection fails, it says which and why (one line each) and exits
+with code 1. Logs are off unless LOG_LEVEL is set (e.g. LOG_LEVEL=info).
+
 Options:
   --once       exit after one round (exit code 0 when everything was produced)
   --port N     server port (default: any free port)
@@ -25,9 +28,16 @@ export async function demoCommand(argv: string[]): Promise<number> {
   }
   const port = Number(str(values, 'port') ?? 0);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535`);
-  const logger = createLogger({ level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn', name: 'demo' });
+  // The demo prints its own readable summary; logs are for LOG_LEVEL=info/debug.
+  const logger = createLogger({ level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'silent', name: 'demo' });
   const stop = waitForSignal(() => process.exit(1));
   const demo = await runDemo({ logger, port, dir: str(values, 'dir') });
+  if (demo.failures.length > 0) {
+    for (const line of demo.failures) console.error(`failed: ${line}`);
+    console.error('the demo did not produce everything (details: LOG_LEVEL=debug)');
+    await demo.close();
+    return 1;
+  }
   if (!values.once) {
     console.log(`\nThe server keeps running at ${demo.server.url} — connect your own bots to it. Ctrl-C to exit.`);
     await stop;
