@@ -206,11 +206,11 @@ class RecordSession implements RecorderControl {
     this.teardown.add(ctx.joined$.subscribe((p) => this.#recorder?.setName(p.id, ctx.displayName(p.id))));
 
     if (autoStart === 'call') {
-      this.teardown.add(
-        calls.calls$.subscribe((call) => {
-          void call.waitFor('connected', 120_000).then(() => this.#autoStart(), () => undefined);
-        }),
-      );
+      const startWhenConnected = (call: Call) => void call.waitFor('connected', 120_000).then(() => this.#autoStart(), () => undefined);
+      // A call can exist already: a conference offer that arrived while the bot joined is
+      // answered as soon as autoAnswer sets up, before this plugin subscribes.
+      for (const call of calls.calls.values()) startWhenConnected(call);
+      this.teardown.add(calls.calls$.subscribe(startWhenConnected));
     }
 
     const timer = setInterval(() => this.#checkIdle(), 1000);
