@@ -1,6 +1,7 @@
 import { Observable, ReplaySubject, Subject } from 'rxjs';
 import type { RTCDataChannel } from 'werift';
 import type { ChunkChannel } from './types.js';
+import { FILE_TRANSFER_MAX_BURST, raiseWeriftSctpBurst } from './werift-tuning.js';
 
 /** Anything that owns the data channel and must be closed with it, usually the `RTCPeerConnection`. */
 export interface ChannelOwner {
@@ -19,6 +20,12 @@ export interface WeriftChannelOptions {
    * @defaultValue `5000`
    */
   ownerCloseDelayMs?: number;
+  /**
+   * SCTP Max.Burst set on the channel's association ({@link raiseWeriftSctpBurst}), so a whole chunk
+   * leaves in one transmission; 4 is werift's own.
+   * @defaultValue {@link FILE_TRANSFER_MAX_BURST} (64)
+   */
+  maxBurst?: number;
 }
 
 /**
@@ -32,6 +39,7 @@ export function fromWeriftDataChannel(dc: RTCDataChannel, options: WeriftChannel
   let open = true;
   let ownerClosed = false;
   let closeRequested = false;
+  raiseWeriftSctpBurst(dc, options.maxBurst ?? FILE_TRANSFER_MAX_BURST);
 
   const closeOwner = (): void => {
     if (ownerClosed) return;

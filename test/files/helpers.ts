@@ -32,6 +32,17 @@ function whenOpen(dc: RTCDataChannel): Promise<void> {
 
 /** Two in-process werift peers joined by an open `"default"` channel, as a token connection would be. */
 export async function openWeriftPair(): Promise<{ offerer: ChunkChannel; answerer: ChunkChannel; offererPc: RTCPeerConnection; answererPc: RTCPeerConnection }> {
+  const { dc, rdc, offererPc, answererPc } = await openRawWeriftPair();
+  return {
+    offerer: fromWeriftDataChannel(dc, { owner: offererPc }),
+    answerer: fromWeriftDataChannel(rdc, { owner: answererPc }),
+    offererPc,
+    answererPc,
+  };
+}
+
+/** {@link openWeriftPair} without the adapter: the bare werift channels (`dc` offered, `rdc` answered). */
+export async function openRawWeriftPair(): Promise<{ dc: RTCDataChannel; rdc: RTCDataChannel; offererPc: RTCPeerConnection; answererPc: RTCPeerConnection }> {
   const offererPc = new RTCPeerConnection(loopbackConfig);
   const answererPc = new RTCPeerConnection(loopbackConfig);
   const dc = offererPc.createDataChannel('default', { ordered: true });
@@ -42,12 +53,7 @@ export async function openWeriftPair(): Promise<{ offerer: ChunkChannel; answere
   await offererPc.setRemoteDescription(answererPc.localDescription!);
   const rdc = await remote;
   await Promise.all([whenOpen(dc), whenOpen(rdc)]);
-  return {
-    offerer: fromWeriftDataChannel(dc, { owner: offererPc }),
-    answerer: fromWeriftDataChannel(rdc, { owner: answererPc }),
-    offererPc,
-    answererPc,
-  };
+  return { dc, rdc, offererPc, answererPc };
 }
 
 /** Options of {@link LoopbackConnector}. */
