@@ -32,12 +32,16 @@ export class LiveModel {
   readonly #options: LiveModelOptions;
   readonly #monitors = new Map<Bot, BotMonitor>();
   readonly #added = new Subject<BotMonitor>();
+  readonly #timer: NodeJS.Timeout;
   #nextId = 1;
   /** Snapshots while someone listens: at once, every `intervalMs`, and on state changes. */
   readonly snapshots$: Observable<LiveSnapshot>;
 
   constructor(options: LiveModelOptions) {
     this.#options = options;
+    // Bots are watched from the start, not from the first page view: uptime and reconnect times stay exact.
+    this.#sync();
+    this.#timer = setInterval(() => this.#sync(), options.intervalMs ?? 1000).unref();
     const changes$ = defer(() => {
       this.snapshot(); // attach monitors to the bots there are now
       return merge(of(...this.#monitors.values()), this.#added);
@@ -101,6 +105,7 @@ export class LiveModel {
 
   /** Stops watching every bot (the bots keep running). Idempotent. */
   close(): void {
+    clearInterval(this.#timer);
     for (const monitor of this.#monitors.values()) monitor.close();
     this.#monitors.clear();
     this.#added.complete();

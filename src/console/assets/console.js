@@ -17,7 +17,7 @@ function h(tag, attrs = {}, ...children) {
     else if (k in el && k !== 'list' && typeof v !== 'string') el[k] = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Infinity)) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -25,7 +25,7 @@ const SVG = 'http://www.w3.org/2000/svg';
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined) el.setAttribute(k, String(v));
-  for (const c of children.flat()) if (c !== undefined && c !== null) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Infinity)) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -76,7 +76,7 @@ async function api(path, options = {}) {
 }
 
 function setView(nodes) {
-  main.replaceChildren(...[nodes].flat());
+  main.replaceChildren(...[nodes].flat(Infinity).filter((n) => n !== undefined && n !== null && n !== false));
 }
 
 // ------------------------------------------------------------------ login
@@ -339,7 +339,8 @@ function timelineSvg(t) {
 
 function playerFor(f) {
   const videoKinds = f.kinds.includes('video');
-  const media = h(videoKinds ? 'video' : 'audio', { controls: true, preload: 'metadata', src: f.url, 'data-file': f.file });
+  // #t=0.5: Chromium then shows a frame instead of a black box before playing.
+  const media = h(videoKinds ? 'video' : 'audio', { controls: true, preload: 'metadata', src: videoKinds ? `${f.url}#t=0.5` : f.url, 'data-file': f.file });
   return h(
     'div',
     { class: 'card player', 'data-player': f.name },
