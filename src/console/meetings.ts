@@ -72,6 +72,13 @@ export function fileUrl(id: string, file: string): string {
   return `files/${[...id.split('/'), file].map(encodeURIComponent).join('/')}`;
 }
 
+/** The start time a meeting folder is named after (`2026-11-25T18-02-39.886Z`), if it is one. Pure. */
+export function startFromFolder(name: string): number | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2}(?:\.\d+)?)Z$/.exec(name);
+  const time = m ? Date.parse(`${m[1]}T${m[2]}:${m[3]}:${m[4]}Z`) : NaN;
+  return Number.isNaN(time) ? undefined : time;
+}
+
 async function regularSize(path: string): Promise<number | undefined> {
   const stats = await lstat(path).catch(() => undefined);
   return stats?.isFile() ? stats.size : undefined;
@@ -134,9 +141,9 @@ export class MeetingsIndex {
     const dir = join(this.root, id);
     const sidecar = await this.#sidecar(id);
     if (sidecar instanceof Error) {
-      const mtime = (await lstat(dir).catch(() => undefined))?.mtimeMs ?? 0;
-      const room = id.split('/')[0]!;
-      return { id, room, startedAt: mtime, durationMs: 0, participants: [], sizeBytes: 0, state: 'unreadable', failures: [], error: sidecar.message };
+      const [room, start] = id.split('/') as [string, string];
+      const startedAt = startFromFolder(start) ?? (await lstat(dir).catch(() => undefined))?.mtimeMs ?? 0;
+      return { id, room, startedAt, durationMs: 0, participants: [], sizeBytes: 0, state: 'unreadable', failures: [], error: sidecar.message };
     }
     const names = participantNames(sidecar);
     const sizes = await Promise.all(sidecar.files.map((f) => (isSafeSegment(f.file) ? regularSize(join(dir, f.file)) : undefined)));
