@@ -62,7 +62,7 @@ describe.skipIf(noFfmpeg)('spreed-bot run as a service', () => {
       // The recorder joins the conference room and records the speaker; the intruder keeps failing.
       await expect
         .poll(async () => (await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '')).match(/spreed_bot_recording_bytes_written\w*\{[^}]*bot="Recorder"[^}]*\} (\d+)/)?.[1] ?? '0', {
-          timeout: 30_000,
+          timeout: 60_000,
           interval: 500,
         })
         .not.toBe('0');
