@@ -66,7 +66,7 @@ async function api(path, options = {}) {
     if (init.body !== undefined) init.headers['content-type'] = 'application/json';
   }
   const res = await fetch(path, init);
-  if (res.status === 401) {
+  if (res.status === 401 && path !== 'api/login') {
     showLogin();
     throw new Error('login required');
   }
