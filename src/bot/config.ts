@@ -109,7 +109,7 @@ export function envOverrides(env: NodeJS.ProcessEnv = process.env): Overrides {
 async function importDefault(path: string, baseDir: string): Promise<unknown> {
   const abs = isAbsolute(path) ? path : resolve(baseDir, path);
   try {
-    const mod = (await importUserModule(abs, path)) as { default?: unknown };
+    const mod = (await importUserModule(abs)) as { default?: unknown };
     return mod.default;
   } catch (error) {
     throw new ConfigError(`cannot load module '${path}': ${(error as Error).message}`, { cause: error });

@@ -36,6 +36,13 @@ export async function whileLoadingModule<T>(path: string, load: () => Promise<T>
   const previous = holder[LOADING];
   const current: LoadingModule = { path };
   holder[LOADING] = current;
+  // A module that calls `void bot.start()` leaves the refusal unhandled; it is reported below,
+  // so it must not also crash the process as an unhandled rejection.
+  const swallowRefusal = (reason: unknown) => {
+    // Anything else behaves as without this listener: other listeners handle it, or it crashes.
+    if (reason !== current.refused && process.listenerCount('unhandledRejection') === 1) throw reason;
+  };
+  process.on('unhandledRejection', swallowRefusal);
   try {
     const result = await load();
     if (current.refused) throw current.refused;
@@ -44,6 +51,8 @@ export async function whileLoadingModule<T>(path: string, load: () => Promise<T>
     throw current.refused ?? error;
   } finally {
     holder[LOADING] = previous;
+    // Node reports unhandled rejections after the current microtasks: keep listening until then.
+    setImmediate(() => process.off('unhandledRejection', swallowRefusal));
   }
 }
 

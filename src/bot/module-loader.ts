@@ -1,4 +1,5 @@
 import { register } from 'node:module';
+import { isAbsolute, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModuleHooksData } from './module-hooks.js';
 import { whileLoadingModule } from './module-guard.js';
@@ -42,10 +43,15 @@ function registerHooks(): void {
  * connecting, and so does this function: `spreed-bot run` wants a default-exported definition.
  *
  * @param absPath - absolute path of the module
- * @param shownPath - how the user named it, for messages. @defaultValue `absPath`
  */
-export async function importUserModule(absPath: string, shownPath = absPath): Promise<Record<string, unknown>> {
+export async function importUserModule(absPath: string): Promise<Record<string, unknown>> {
   if (TS_FILE.test(absPath) || fromSources) await registerTsx();
   registerHooks();
-  return whileLoadingModule(shownPath, () => import(pathToFileURL(absPath).href) as Promise<Record<string, unknown>>);
+  return whileLoadingModule(shownPath(absPath), () => import(pathToFileURL(absPath).href) as Promise<Record<string, unknown>>);
+}
+
+/** The path as a user would type it here: relative to the working directory when inside it. */
+function shownPath(absPath: string): string {
+  const rel = relative(process.cwd(), absPath);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : absPath;
 }
