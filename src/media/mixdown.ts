@@ -1,7 +1,9 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MediaError } from './errors.js';
-import { spawnFfmpeg, type FfmpegInfo } from './ffmpeg.js';
+import { spawnFfmpeg } from './ffmpeg.js';
+import { detectFfmpegFeatures, missingFor, type FfmpegFeatures } from './ffmpeg-features.js';
+import { locateFfmpeg, type FfmpegInfo } from './ffmpeg-locate.js';
 import { readSidecar, type SidecarFile } from './sidecar.js';
 import { meetingEnd, writeSpeakerCaptions } from './speaker-captions.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -51,21 +53,44 @@ export function gridSize(n: number): { cols: number; rows: number } {
   return { cols, rows: Math.ceil(n / cols) };
 }
 
+/** The filters whose options differ between ffmpeg builds (see `FfmpegFeatures`). */
+export type MixdownFeatures = Pick<FfmpegFeatures, 'adelayAll' | 'amixNormalize' | 'xstackFill'>;
+
+/** A current ffmpeg (4.4+): every option the mix-down uses is there. */
+const CURRENT_FFMPEG: MixdownFeatures = { adelayAll: true, amixNormalize: true, xstackFill: true };
+
+/** One participant's audio: resampled, delayed by its start offset, padded to `totalMs` when asked. */
+function audioChain(i: number, ms: number, features: MixdownFeatures, totalMs: number | undefined): string {
+  // Without adelay's all=, each channel needs its own delay: make it exactly two channels first.
+  const delay = features.adelayAll ? `adelay=${ms}:all=1` : `aformat=channel_layouts=stereo,adelay=${ms}|${ms}`;
+  const pad = totalMs === undefined ? '' : `,apad,atrim=end=${totalMs / 1000}`;
+  return `[${i}:a]aresample=48000,${delay}${pad}[a${i}]`;
+}
+
 /**
  * Builds the ffmpeg filter graph: audio `adelay` by start offset then `amix`; video padded to a
  * cell, delayed with `tpad`, laid out with `xstack`. Returns the graph and output labels. Pure.
+ *
+ * `features` adapts it to older ffmpeg builds: without `amix normalize=` (< 4.4) every voice is
+ * padded to `totalMs` so amix's 1/N scaling stays constant and a `volume=N` undoes it; without
+ * `xstack fill=` (< 4.3) empty grid cells get a black copy of the first tile (they would be green).
+ * @defaultValue features: a current ffmpeg
  */
 export function mixdownFilter(
   inputs: readonly { offsetMs: number; kinds: readonly ('audio' | 'video')[] }[],
   cell: { width: number; height: number; fps: number },
+  features: MixdownFeatures = CURRENT_FFMPEG,
+  totalMs?: number,
 ): { graph: string; audio?: string; video?: string } {
   const parts: string[] = [];
   const audio: string[] = [];
   const video: string[] = [];
+  const voices = inputs.filter((input) => input.kinds.includes('audio')).length;
+  const padTo = voices > 1 && !features.amixNormalize ? Math.max(1, Math.round(totalMs ?? 0)) : undefined;
   inputs.forEach((input, i) => {
     const ms = Math.max(0, Math.round(input.offsetMs));
     if (input.kinds.includes('audio')) {
-      parts.push(`[${i}:a]aresample=48000,adelay=${ms}:all=1[a${i}]`);
+      parts.push(audioChain(i, ms, features, padTo));
       audio.push(`[a${i}]`);
     }
     if (input.kinds.includes('video')) {
@@ -80,14 +105,24 @@ export function mixdownFilter(
   const out: { graph: string; audio?: string; video?: string } = { graph: '' };
   if (audio.length === 1) out.audio = audio[0];
   else if (audio.length > 1) {
-    parts.push(`${audio.join('')}amix=inputs=${audio.length}:duration=longest:dropout_transition=0:normalize=0[aout]`);
+    const mix = `${audio.join('')}amix=inputs=${audio.length}:duration=longest:dropout_transition=0`;
+    parts.push(features.amixNormalize ? `${mix}:normalize=0[aout]` : `${mix},volume=${audio.length}[aout]`);
     out.audio = '[aout]';
   }
   if (video.length === 1) out.video = video[0];
   else if (video.length > 1) {
-    const { cols } = gridSize(video.length);
-    const layout = video.map((_, k) => `${(k % cols) * cell.width}_${Math.floor(k / cols) * cell.height}`).join('|');
-    parts.push(`${video.join('')}xstack=inputs=${video.length}:layout=${layout}:fill=black[vout]`);
+    const { cols, rows } = gridSize(video.length);
+    const tiles = [...video];
+    const empty = cols * rows - video.length;
+    if (!features.xstackFill && empty > 0) {
+      const fillers = Array.from({ length: empty }, (_, k) => `[fill${k}]`);
+      // The first tile's stream, blacked out: the same size and length as a real tile.
+      parts.push(`${video[0]}split=2[v0tile][v0copy]`, `[v0copy]lutyuv=y=16:u=128:v=128${empty > 1 ? `,split=${empty}` : ''}${fillers.join('')}`);
+      tiles[0] = '[v0tile]';
+      tiles.push(...fillers);
+    }
+    const layout = tiles.map((_, k) => `${(k % cols) * cell.width}_${Math.floor(k / cols) * cell.height}`).join('|');
+    parts.push(`${tiles.join('')}xstack=inputs=${tiles.length}:layout=${layout}${features.xstackFill ? ':fill=black' : ''}[vout]`);
     out.video = '[vout]';
   }
   out.graph = parts.join(';');
@@ -115,9 +150,13 @@ export async function mixdown(dir: string, options: MixdownOptions = {}): Promis
   const t0 = Math.min(...usable.map(startOf));
   const inputs = usable.map((f) => ({ file: join(dir, f.file), offsetMs: startOf(f) - t0, kinds: f.kinds }));
   const cell = { width: options.cellWidth ?? 640, height: options.cellHeight ?? 360, fps: options.fps ?? 20 };
-  const { graph, audio, video } = mixdownFilter(inputs, cell);
-  const output = options.output ?? join(dir, video ? 'mix.webm' : 'mix.ogg');
+  const binary = options.ffmpeg ?? (await locateFfmpeg());
+  const features = await detectFfmpegFeatures(binary.path);
+  const missing = missingFor(features, 'mix');
+  if (missing.length > 0) throw new MediaError('FFMPEG_MISSING_FEATURE', `the ffmpeg at ${binary.path} lacks ${missing.join(', ')} for the mix-down: install Debian's ffmpeg (apt-get install -y ffmpeg)`);
   const durationMs = Math.max(1, Math.max(...usable.map((f) => f.stoppedAt ?? meetingEnd(sidecar))) - t0);
+  const { graph, audio, video } = mixdownFilter(inputs, cell, features, durationMs);
+  const output = options.output ?? join(dir, video ? 'mix.webm' : 'mix.ogg');
   const captions = (options.captions ?? true) ? await writeSpeakerCaptions(dir, sidecar, t0) : undefined;
   // -stats: progress lines even at -loglevel error (for onProgress).
   const args = ['-hide_banner', '-loglevel', 'error', '-stats', '-nostdin', '-y'];
@@ -129,7 +168,7 @@ export async function mixdown(dir: string, options: MixdownOptions = {}): Promis
   if (audio) args.push('-map', audio, '-c:a', 'libopus', '-b:a', '96k');
   if (muxCaptions) args.push('-map', `${inputs.length}:s`, '-c:s', 'webvtt', '-metadata:s:s:0', 'title=Speakers');
   args.push(output);
-  const ffmpeg = await spawnFfmpeg(args, { ffmpeg: options.ffmpeg, logger });
+  const ffmpeg = await spawnFfmpeg(args, { ffmpeg: binary, logger });
   const onProgress = options.onProgress;
   if (onProgress) {
     ffmpeg.progress$.subscribe(({ timeMs }) => onProgress({ timeMs, durationMs, fraction: Math.min(1, Math.max(0, timeMs / durationMs)) }));

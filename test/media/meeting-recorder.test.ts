@@ -6,6 +6,7 @@ import { MeetingRecorder } from '../../src/media/meeting-recorder.js';
 import { mixdown } from '../../src/media/mixdown.js';
 import { readSidecar } from '../../src/media/sidecar.js';
 import { noFfmpeg } from '../helpers/env.js';
+import { audioOnlyExt } from './helpers/features.js';
 import { ffprobe } from './helpers/ffprobe.js';
 import { sleep, startSyntheticCall, type SyntheticCall } from './helpers/synthetic-call.js';
 
@@ -50,11 +51,12 @@ describe.skipIf(noFfmpeg)('MeetingRecorder', () => {
     expect(sidecar.room).toBe('Team/Room 1');
     expect(sidecar.stoppedAt).toBeGreaterThan(sidecar.startedAt);
     const files = sidecar.files.map((f) => [f.participantId, f.file, f.segment, f.state]);
+    const ext = await audioOnlyExt();
     expect(files).toEqual(
       expect.arrayContaining([
         ['a', 'Alice.webm', 1, 'finished'],
-        ['b', 'Alice-2.ogg', 1, 'finished'],
-        ['b', 'Alice-2.2.ogg', 2, 'finished'],
+        ['b', `Alice-2.${ext}`, 1, 'finished'],
+        ['b', `Alice-2.2.${ext}`, 2, 'finished'],
       ]),
     );
     expect(sidecar.files).toHaveLength(3);
@@ -84,6 +86,6 @@ describe.skipIf(noFfmpeg)('MeetingRecorder', () => {
     const result = await meeting.finalized;
     expect(result.files).toHaveLength(1);
     expect(result.files[0]!.kinds).toEqual(['audio']);
-    expect(result.files[0]!.file).toBe('x.ogg');
+    expect(result.files[0]!.file).toBe(`x.${await audioOnlyExt()}`);
   });
 });
