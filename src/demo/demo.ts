@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { firstValueFrom, take } from 'rxjs';
 import { Bot } from '../bot/bot.js';
 import { autoAnswer } from '../bot/plugins/calls.js';
@@ -9,6 +9,7 @@ import { collectFiles, shareFolder } from '../bot/plugins/files.js';
 import { record } from '../bot/plugins/record.js';
 import { describeFfmpeg, detectFfmpegFeatures, featureNotes, locateFfmpeg, MediaError, missingFor, type MeetingRecording } from '../media/index.js';
 import { startServer, type ChannelingServer } from '../server/index.js';
+import { LiveModel, startConsoleServer } from '../console/index.js';
 import type { Logger } from '../util/logger.js';
 import { demoFailures, type DemoProducts } from './outcome.js';
 import { scriptedParticipant } from './participant.js';
@@ -25,6 +26,8 @@ export interface DemoOptions {
   dir?: string;
   /** Server port (0 = any free one). @defaultValue 0 */
   port?: number;
+  /** Port of the operator console (0 = any free one). @defaultValue 0 */
+  consolePort?: number;
   /** How long the scripted participants stay, ms. @defaultValue 8000 */
   meetingMs?: number;
   /** Print a line for the user. @defaultValue console.log */
@@ -34,6 +37,8 @@ export interface DemoOptions {
 /** What one demo round produced. */
 export interface DemoResult {
   server: ChannelingServer;
+  /** The operator console's page: the bots live, then the meeting with its timeline and players. */
+  consoleUrl: string;
   /** The finalised recording, when there is one. */
   recording?: MeetingRecording;
   /** The collected file, when it arrived. */
@@ -82,9 +87,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   print(`channeling server: ${server.url}`);
   const room = 'conference/demo';
   const bots: Bot[] = [];
+  const live = new LiveModel({ bots: () => bots });
+  const consoleServer = await startConsoleServer({ recordingsDir: dir, port: options.consolePort ?? 0, live, logger: log.child({ layer: 'console' }) });
+  print(`console:   ${consoleServer.url}  (open it to watch the meeting live)`);
   let shareDir: string | undefined;
   const close = async () => {
     await Promise.allSettled(bots.map((b) => b.stop()));
+    await consoleServer.close();
+    live.close();
     await server.close();
     if (shareDir) await rm(shareDir, { recursive: true, force: true });
   };
@@ -148,11 +158,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         print(`  ${rel(join(recording.dir, f.file))}  (${f.participantName ?? f.participantId}: ${f.codecs.join('+')})${note}`);
       }
       if (await stat(recording.sidecarPath).then(() => true, () => false)) print(`sidecar:   ${rel(recording.sidecarPath)}`);
+      print(`meeting:   ${consoleServer.url}#/meeting/${relative(dir, recording.dir).split(sep).map(encodeURIComponent).join('/')}`);
     }
     if ('path' in file) print(`collected: ${rel(file.path)}`);
     const failures = demoFailures({ participants: ['Alice', 'Bob'], recording, collected: file, existing });
     return {
       server,
+      consoleUrl: consoleServer.url,
       recording: 'error' in recording ? undefined : recording,
       collectedFile: 'path' in file ? file.path : undefined,
       failures,

@@ -12,6 +12,9 @@ import { noChromium, noFfmpeg } from '../helpers/env.js';
 import { testServer } from '../helpers/peers.js';
 import { launchChromium, openPage, screenshot } from './helpers.js';
 
+// The functions below run in the page; the project's lib has no DOM types, so they reach it untyped.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
 /**
  * The operator console end to end: the recorder bot of `spreed-bot run` (health endpoint with the
  * console), the demo's scripted participants sending test patterns, and Debian's Chromium on the page.
@@ -59,7 +62,7 @@ describe.skipIf(noFfmpeg ?? noChromium)('operator console in Chromium', () => {
     // Every participant's audio and video is received and has a bitrate.
     await page.waitForFunction(
       () => {
-        const rows = [...document.querySelectorAll('[data-bot="Recorder"] [data-stream]')];
+        const rows: any[] = [...(globalThis as any).document.querySelectorAll('[data-bot="Recorder"] [data-stream]')];
         const rate = (name: string) => Number(rows.find((r) => r.getAttribute('data-stream') === name)?.getAttribute('data-bitrate') ?? 0);
         return ['Alice/audio', 'Alice/video', 'Bob/audio', 'Bob/video'].every((s) => rate(s) > 0);
       },
@@ -103,7 +106,7 @@ describe.skipIf(noFfmpeg ?? noChromium)('operator console in Chromium', () => {
 
     // A participant's file plays, and plays on after a seek (the file server answers Range requests).
     const file = recording.files.find((f) => f.participantName === 'Alice')!.file;
-    const played = await page.locator(`video[data-file="${file}"]`).evaluate(async (video: HTMLVideoElement) => {
+    const played = await page.locator(`video[data-file="${file}"]`).evaluate(async (video: any) => {
       const until = (ok: () => boolean, ms: number) =>
         new Promise<boolean>((resolve) => {
           const end = Date.now() + ms;
@@ -126,26 +129,27 @@ describe.skipIf(noFfmpeg ?? noChromium)('operator console in Chromium', () => {
 
     // The mix-down button runs the mix with progress; the player then shows the captions track.
     await page.evaluate(() => {
-      const seen: string[] = ((window as unknown as { mixStates: string[] }).mixStates = []);
-      new MutationObserver(() => {
-        const state = document.querySelector('[data-mix-state]')?.getAttribute('data-mix-state');
+      const seen: string[] = [];
+      (globalThis as any).mixStates = seen;
+      new (globalThis as any).MutationObserver(() => {
+        const state = (globalThis as any).document.querySelector('[data-mix-state]')?.getAttribute('data-mix-state');
         if (state && seen.at(-1) !== state) seen.push(state);
-      }).observe(document.body, { subtree: true, attributes: true, childList: true });
+      }).observe((globalThis as any).document.body, { subtree: true, attributes: true, childList: true });
     });
     await page.click('[data-action="mix"]');
     await page.waitForSelector('video#mix', { timeout: 90_000 });
-    expect(await page.evaluate(() => (window as unknown as { mixStates: string[] }).mixStates)).toContain('running');
-    const captions = await page.locator('video#mix').evaluate(async (video: HTMLVideoElement) => {
+    expect(await page.evaluate(() => (globalThis as any).mixStates as string[])).toContain('running');
+    const captions = await page.locator('video#mix').evaluate(async (video: any) => {
       const trackEl = video.querySelector('track')!;
       if (trackEl.readyState !== 2) await new Promise((resolve) => trackEl.addEventListener('load', resolve, { once: true }));
       const track = video.textTracks[0]!;
-      const cues = [...(track.cues ?? [])] as VTTCue[];
+      const cues: any[] = [...(track.cues ?? [])];
       // Seek into the first cue: it is the active one, so the player shows it.
       const first = cues[0]!;
       video.currentTime = (first.startTime + first.endTime) / 2;
       await new Promise((resolve) => video.addEventListener('seeked', resolve, { once: true }));
       await new Promise((resolve) => setTimeout(resolve, 300));
-      return { kind: track.kind, mode: track.mode, label: track.label, cues: cues.map((c) => c.text), active: [...(track.activeCues ?? [])].map((c) => (c as VTTCue).text) };
+      return { kind: track.kind, mode: track.mode, label: track.label, cues: cues.map((c) => c.text), active: [...(track.activeCues ?? [])].map((c: any) => c.text as string) };
     });
     expect(captions).toMatchObject({ kind: 'captions', mode: 'showing', label: 'Speakers' });
     expect(captions.cues.join('\n')).toMatch(/Alice/);

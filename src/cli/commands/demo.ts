@@ -39,7 +39,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     return 1;
   }
   if (!values.once) {
-    console.log(`\nThe server keeps running at ${demo.server.url} — connect your own bots to it. Ctrl-C to exit.`);
+    console.log(`\nThe server keeps running at ${demo.server.url} — connect your own bots to it.`);
+    console.log(`The console stays up at ${demo.consoleUrl} — the demo meeting with its speaker timeline and players. Ctrl-C to exit.`);
     await stop;
   }
   await demo.close();
