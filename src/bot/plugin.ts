@@ -46,8 +46,11 @@ export interface BotIdentity {
 }
 
 /**
- * Everything a plugin gets. Observables are hot and shared; a plugin's subscriber that throws
- * is logged once with the plugin's name and does not disturb the bot or other plugins.
+ * Everything a plugin gets. Observables are hot and shared. The plugin's code runs in its own
+ * async context: an error it leaves unhandled (a subscriber that throws, a rejected promise, a
+ * throwing timer it started) is logged with the plugin's name and does not disturb the bot or the
+ * other plugins; after `pluginFaultLimit` faults (5 in 60 s) the plugin is disabled — its streams
+ * end, its commands go, its stop hooks and teardown run.
  */
 export interface PluginContext<Config = unknown> {
   /** The bot's identity (id is the current session id). */
