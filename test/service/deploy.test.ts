@@ -8,7 +8,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +16,7 @@ import { parse as parseYaml } from 'yaml';
 import { Bot } from '../../src/index.js';
 import { scriptedParticipant } from '../../src/demo/participant.js';
 import { readSidecar } from '../../src/media/index.js';
+import { freePort } from '../channel/helpers.js';
 import { inCI, noFfmpeg } from '../helpers/env.js';
 import { probe } from '../helpers/ffprobe.js';
 import { testServer } from '../helpers/peers.js';
@@ -80,16 +80,6 @@ describe('deploy/spreed-bot.service', () => {
     expect(await readFile(examplePath, 'utf8')).not.toMatch(/module:\s*['"]?\.{1,2}\//);
   });
 });
-
-/** A loopback port that is free now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Makes every file and folder under `path` read-only (0444 / 0555). */
 async function readOnlyTree(path: string): Promise<void> {

@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ofType } from '../../src/index.js';
+import { freePort } from '../channel/helpers.js';
 import { next, participant, useTestServer } from '../helpers/peers.js';
 
 const bin = join(import.meta.dirname, '../../bin/spreed-bot.js');
@@ -17,16 +17,6 @@ const bin = join(import.meta.dirname, '../../bin/spreed-bot.js');
 const promptMs = 15_000;
 let dir: string;
 let deadUrl: string;
-
-/** A loopback port with nothing listening (connections are refused). */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function run(config: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [bin, 'run', config], { env: { ...process.env, LOG_LEVEL: 'info', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -49,7 +39,7 @@ function run(config: string, extraEnv: NodeJS.ProcessEnv = {}) {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spreed-early-'));
-  deadUrl = `ws://127.0.0.1:${await closedPort()}/ws`;
+  deadUrl = `ws://127.0.0.1:${await freePort()}/ws`;
 });
 
 describe('spreed-bot run: signals before every bot has joined', () => {
