@@ -13,10 +13,12 @@ export const runHelp = `Usage: spreed-bot run <bot module or config file> [optio
 
 Runs one or more bots as a long-lived service. The target is a bot module (.ts/.js whose
 default export is defineBot({...})) or a config file (.json/.yaml/.yml) with one bot or a
-'bots' list. SIGINT/SIGTERM stop gracefully (recordings and transfers are finalised);
-a second signal forces the stop.
+'bots' list. SIGINT/SIGTERM stop gracefully at any time, also while a server is unreachable
+(recordings and transfers are finalised within drainTimeoutMs); a second signal forces the stop.
 
-Options (override the file and the SPREED_SERVER/SPREED_ROOM/SPREED_PIN/SPREED_NAME environment):
+Options override the SPREED_SERVER/SPREED_ROOM/SPREED_PIN/SPREED_NAME environment, which
+overrides the file. With a 'bots' list only --server/SPREED_SERVER apply (to every bot); set
+room, name and PIN per bot in the file.
   --server URL   channeling server WebSocket URL, e.g. ws://127.0.0.1:8080/ws
   --room NAME    room to join
   --pin PIN      room PIN (never logged)
