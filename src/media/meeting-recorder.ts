@@ -67,6 +67,8 @@ export class MeetingRecorder {
   readonly sidecarPath: string;
   private readonly sidecar: SidecarWriter;
   private readonly participants = new Map<string, ParticipantEntry>();
+  /** Screen-share recorders by sharer (one file per share: `name.screen.webm`, `name.screen.2.webm`, …). */
+  private readonly screens = new Map<string, ParticipantRecorder>();
   private readonly baseNames = new Set<string>();
   private resumed = new Map<string, ResumedParticipant>();
   private readonly errors = new Subject<ParticipantError>();
@@ -127,6 +129,7 @@ export class MeetingRecorder {
   get stats(): RecorderStats {
     const total = emptyStats();
     for (const p of this.participants.values()) if (p.recorder) addStats(total, p.recorder.stats);
+    for (const screen of this.screens.values()) addStats(total, screen.stats);
     return total;
   }
 
@@ -178,12 +181,44 @@ export class MeetingRecorder {
     return (rest.length ? recorder.startSegment(rest) : recorder.endSegment()).then(() => undefined);
   }
 
+  /**
+   * A screen share started: its video `source` is recorded (`-c copy`) to `<name>.screen.webm`
+   * (a later share of the same participant to `<name>.screen.2.webm`) and the share is noted in
+   * the sidecar's `screenShares`.
+   */
+  startScreenShare(participantId: string, token: string, source: RemoteTrackSource, time = Date.now()): void {
+    if (this.stopping) return;
+    this.sidecar.update((d) => (d.screenShares ??= []).push({ participantId, token, startedAt: time }));
+    let recorder = this.screens.get(participantId);
+    if (!recorder) {
+      const name = fsSafeName(this.entry(participantId).name ?? participantId, fsSafeName(participantId, 'participant'));
+      const base = uniqueName(`${name}.screen`, this.baseNames);
+      this.baseNames.add(base);
+      recorder = new ParticipantRecorder({ dir: this.dir, baseName: base, participantId, ffmpeg: this.options.ffmpeg, logger: this.logger });
+      recorder.segment$.subscribe((info) => this.recordSegment(participantId, this.entry(participantId), info, true));
+      recorder.error$.subscribe((error) => this.errors.next({ participantId, error }));
+      this.screens.set(participantId, recorder);
+    }
+    void recorder.startSegment([source]);
+  }
+
+  /** A screen share ended (`{"m":"bye"}`, its connection closed, the call ended): finalises its file. */
+  async stopScreenShare(participantId: string, token: string, time = Date.now()): Promise<void> {
+    this.sidecar.update((d) => {
+      const share = d.screenShares?.find((s) => s.participantId === participantId && s.token === token && s.stoppedAt === undefined);
+      if (share) share.stoppedAt = time;
+    });
+    await this.screens.get(participantId)?.endSegment();
+  }
+
   /** Finalises every file in parallel and writes the final sidecar. Idempotent. */
   stop(): Promise<MeetingRecording> {
     this.stopping ??= (async () => {
       clearTimeout(this.maxTimer);
       for (const entry of this.participants.values()) clearTimeout(entry.settleTimer);
-      await Promise.all([...this.participants.values()].map((p) => p.recorder?.stop()));
+      await Promise.all([...[...this.participants.values()].map((p) => p.recorder?.stop()), ...[...this.screens.values()].map((r) => r.stop())]);
+      const end = Date.now();
+      this.sidecar.update((d) => d.screenShares?.forEach((share) => (share.stoppedAt ??= end)));
       this.sidecar.update((d) => (d.stoppedAt = Date.now()));
       await this.sidecar.flush();
       const result = { dir: this.dir, files: this.sidecar.data.files, sidecarPath: this.sidecarPath };
@@ -229,7 +264,7 @@ export class MeetingRecorder {
     return recorder;
   }
 
-  private recordSegment(participantId: string, entry: ParticipantEntry, info: SegmentInfo): void {
+  private recordSegment(participantId: string, entry: ParticipantEntry, info: SegmentInfo, screen = false): void {
     const file: SidecarFile = {
       participantId,
       participantName: entry.name,
@@ -243,9 +278,10 @@ export class MeetingRecorder {
       stoppedAt: info.stoppedAt,
       state: info.state,
       error: info.error,
+      ...(screen ? { screen } : {}),
     };
     this.sidecar.update((d) => {
-      const at = d.files.findIndex((f) => f.participantId === participantId && f.segment === info.index);
+      const at = d.files.findIndex((f) => f.participantId === participantId && f.segment === info.index && !!f.screen === screen);
       if (at >= 0) d.files[at] = file;
       else d.files.push(file);
     });

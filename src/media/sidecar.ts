@@ -26,6 +26,8 @@ export const sidecarFileSchema = z.object({
    */
   state: z.enum(['recording', 'finished', 'interrupted', 'failed']),
   error: z.string().optional(),
+  /** True for a screen share (`<name>.screen.webm`), absent for the participant's camera/microphone. */
+  screen: z.boolean().optional(),
 });
 
 /** zod schema of `meeting.json`, the sidecar readers can validate. Times are Unix ms. */
@@ -44,6 +46,10 @@ export const sidecarSchema = z.object({
    * the next worker continued it as new segments (`from`/`to` Unix ms, `reason` in words).
    */
   gaps: z.array(z.object({ from: z.number(), to: z.number(), reason: z.string() })).optional(),
+  /** Screen shares seen while recording: who shared, the share token, start and stop (Unix ms). */
+  screenShares: z
+    .array(z.object({ participantId: z.string(), token: z.string(), startedAt: z.number(), stoppedAt: z.number().optional() }))
+    .optional(),
 });
 
 /** Contents of `meeting.json`. */

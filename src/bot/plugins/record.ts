@@ -9,6 +9,7 @@ import type { Plugin, PluginContext } from '../plugin.js';
 import { optionTypes, parsePluginOptions } from '../plugin-options.js';
 import { callsExtras, ensureCalls } from './calls.js';
 import { OnceReporter } from './once-reporter.js';
+import { ensureScreenShares, type ScreenShare, type ScreenShares } from './screen-shares.js';
 
 declare module '../services.js' {
   interface Services {
@@ -142,6 +143,7 @@ class RecordSession implements RecorderControl {
   readonly #finalized = new Subject<MeetingRecording>();
   readonly #tracks = new Map<RemoteTrack, RtpStreamCounter>();
   readonly #calls: CallManager;
+  readonly #shares: ScreenShares;
   #recorder?: MeetingRecorder;
   #starting?: Promise<string>;
   #emptySince?: number;
@@ -159,6 +161,14 @@ class RecordSession implements RecorderControl {
     this.#startFailures = new OnceReporter(ctx.logger);
     const calls = ensureCalls(ctx);
     this.#calls = calls;
+    // Screen shares are recorded as their own files (`<name>.screen.webm`).
+    this.#shares = ensureScreenShares(ctx);
+    this.teardown.add(
+      this.#shares.events$.subscribe((e) => {
+        if (e.type === 'start') this.#recordShare(e.share);
+        else void this.#recorder?.stopScreenShare(e.share.participantId, e.share.token, e.time);
+      }),
+    );
     ctx.services.provide('recorder', this);
     this.teardown.add(() => ctx.services.remove('recorder'));
     const extras = callsExtras(ctx);
@@ -283,6 +293,7 @@ class RecordSession implements RecorderControl {
       });
       for (const [id, p] of ctx.users) recorder.join(id, p.displayName);
       for (const track of this.#tracks.keys()) this.#addWhenNamed(track);
+      for (const share of this.#shares.active) this.#recordShare(share);
       this.#lastMediaAt = Date.now();
       this.#state.next({ status: 'recording', dir: recorder.dir, startedAt: Date.now() });
       ctx.logger.info({ dir: recorder.dir }, 'recording started');
@@ -340,6 +351,11 @@ class RecordSession implements RecorderControl {
       ready();
     });
     this.teardown.add(() => clearTimeout(timer));
+  }
+
+  #recordShare(share: ScreenShare): void {
+    this.#recorder?.setName(share.participantId, this.#ctx.displayName(share.participantId));
+    this.#recorder?.startScreenShare(share.participantId, share.token, share.track);
   }
 
   #watchCall(call: Call): void {
