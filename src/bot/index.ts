@@ -9,6 +9,7 @@ export * from './commands.js';
 export * from './services.js';
 export * from './define.js';
 export * from './config.js';
+export { ModuleStartsBotError } from './module-guard.js';
 export * from './plugins/index.js';
 export * from './bot-traffic.js';
 export * from './plugin-options.js';
