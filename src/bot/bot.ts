@@ -240,7 +240,8 @@ export class Bot {
     refuseStartWhileLoadingModule(); // `spreed-bot run` is importing this bot's module: no connection
     if (this.state.status !== 'idle') throw new Error(`bot '${this.options.name}' cannot start from state '${this.state.status}'`);
     this.#state.next({ status: 'starting' });
-    this.#releaseGuard = guardProcess(this.logger);
+    // The process-wide handlers log what no plugin owns with the root logger (console without one).
+    this.#releaseGuard = guardProcess(this.options.logger);
     try {
       await preflightPlugins(this.options.plugins ?? []);
       await this.channel.connect({ timeoutMs: this.options.startTimeoutMs ?? 10_000, failFast: true });

@@ -82,11 +82,11 @@ export function inScope<T>(pluginScope: PluginScope): MonoTypeOperatorFunction<T
 
 // ---------------------------------------------------------------- process-level guard
 
-/** Loggers of the bots that hold the guard; the first one logs faults no plugin owns. */
-const holders: Logger[] = [];
+/** Loggers of the bots that hold the guard (undefined: none given); the first one logs faults no plugin owns. */
+const holders: (Logger | undefined)[] = [];
 
 function unattributed(error: unknown, origin: FaultOrigin): void {
-  const logger = holders[0];
+  const logger = holders.find((l) => l !== undefined);
   const what = origin === 'rejection' ? 'unhandled promise rejection' : 'uncaught exception';
   if (logger) logger.error({ err: error, origin }, `${what} outside any plugin; the bots keep running`);
   else console.error(`spreed-bot: ${what} outside any plugin`, error);
@@ -106,7 +106,7 @@ const onException = (error: Error): void => dispatch(error, 'exception');
  * runs: installed when the first holder arrives, removed when the last one releases, so a
  * process without bots keeps Node's default behaviour. Returns the release function (idempotent).
  */
-export function guardProcess(logger: Logger): () => void {
+export function guardProcess(logger: Logger | undefined): () => void {
   hookRxjs();
   if (holders.length === 0) {
     process.on('unhandledRejection', onRejection);
