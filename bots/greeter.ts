@@ -1,6 +1,6 @@
 /**
  * Greeter bot: welcomes everyone who joins the room by name, once their Status (with the
- * display name) has arrived. Other bots (their Status has `bot: true`) are not greeted. Run it: `npx spreed-bot run bots/greeter.ts --server ws://127.0.0.1:8080/ws`
+ * display name) has arrived. Other bots (their Status has `bot: true`) are not greeted. Run it: `./bin/spreed-bot.js run bots/greeter.ts --server ws://127.0.0.1:8080/ws`
  */
 import { filter, first, mergeMap, race, timer, map } from 'rxjs';
 import { defineBot, isBot, type Plugin } from '../src/index.js';
