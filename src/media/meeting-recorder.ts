@@ -8,8 +8,12 @@ import { fsSafeName, fsSafeTime, uniqueName } from './names.js';
 import { ParticipantRecorder, type SegmentInfo } from './participant-recorder.js';
 import { continueSidecar, type MeetingResume, type ResumedParticipant } from './meeting-resume.js';
 import { SidecarWriter, readSidecar, type SidecarFile } from './sidecar.js';
+import { repairSidecars } from './sidecar-repair.js';
 import { addStats, emptyStats, type RecorderStats, type RemoteTrackSource } from './types.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+
+/** Root dirs whose abandoned sidecars this process has repaired. */
+const repairedRoots = new Set<string>();
 
 /** Options for {@link MeetingRecorder.create}. */
 export interface MeetingRecorderOptions {
@@ -96,6 +100,7 @@ export class MeetingRecorder {
     if (options.resume) await recorder.continueFrom(options.resume);
     recorder.sidecar.update(() => undefined);
     await recorder.sidecar.flush();
+    recorder.repairAbandonedSidecars(options.rootDir ?? 'recordings');
     if (options.maxDurationMs) recorder.maxTimer = setTimeout(() => void recorder.stop(), options.maxDurationMs);
     return recorder;
   }
@@ -120,6 +125,18 @@ export class MeetingRecorder {
     this.logger.info({ dir: this.dir, participants: this.resumed.size }, 'continuing the meeting recording');
   }
 
+  /**
+   * After a SIGKILL the next start closes the sidecars a killed recorder left `recording` (once per
+   * root dir and process, in the background; live writers' sidecars are left alone).
+   */
+  private repairAbandonedSidecars(rootDir: string): void {
+    if (repairedRoots.has(rootDir)) return;
+    repairedRoots.add(rootDir);
+    void repairSidecars(rootDir).then((paths) => {
+      for (const path of paths) this.logger.info({ sidecar: path }, 'closed a meeting.json a killed recorder left recording');
+    });
+  }
+
   /** Resolves when {@link stop} has finalised everything. */
   get finalized(): Promise<MeetingRecording> {
     return new Promise((resolve) => this.done.subscribe(resolve));
@@ -137,12 +154,20 @@ export class MeetingRecorder {
   join(participantId: string, name?: string, time = Date.now()): void {
     const entry = this.entry(participantId);
     if (name) entry.name = name;
-    this.sidecar.update((d) => d.events.push({ participantId, name: entry.name, time, event: 'join' }));
+    this.sidecar.update((d) => d.events.push({ time, event: 'join', name: entry.name, participantId }));
   }
 
-  /** Sets or changes a participant's display name (files already named keep their name). */
+  /**
+   * Sets or changes a participant's display name (files already named keep their name); joins and
+   * `Talking` changes recorded before the name was known get it too, so people can read the sidecar.
+   */
   setName(participantId: string, name: string): void {
-    this.entry(participantId).name = name;
+    const entry = this.entry(participantId);
+    if (entry.name === name) return;
+    entry.name = name;
+    this.sidecar.update((d) => {
+      for (const item of [...d.events, ...d.speakerTimeline]) if (item.participantId === participantId && !item.name) item.name = name;
+    });
   }
 
   /** Records a leave and finishes the participant's current file; a rejoin opens `name.2.ext`. */
@@ -150,13 +175,14 @@ export class MeetingRecorder {
     const entry = this.entry(participantId);
     clearTimeout(entry.settleTimer);
     entry.pending = [];
-    this.sidecar.update((d) => d.events.push({ participantId, name: entry.name, time, event: 'leave' }));
+    this.sidecar.update((d) => d.events.push({ time, event: 'leave', name: entry.name, participantId }));
     return entry.recorder?.endSegment().then(() => undefined) ?? Promise.resolve();
   }
 
   /** Records a `Talking` change. */
   talking(participantId: string, talking: boolean, time = Date.now()): void {
-    this.sidecar.update((d) => d.speakerTimeline.push({ participantId, talking, time }));
+    const name = this.participants.get(participantId)?.name;
+    this.sidecar.update((d) => d.speakerTimeline.push({ time, talking, name, participantId }));
   }
 
   /**

@@ -5,6 +5,7 @@ import { spawnFfmpeg } from './ffmpeg.js';
 import { detectFfmpegFeatures, missingFor, type FfmpegFeatures } from './ffmpeg-features.js';
 import { locateFfmpeg, type FfmpegInfo } from './ffmpeg-locate.js';
 import { readSidecar, type SidecarFile } from './sidecar.js';
+import { repairSidecar } from './sidecar-repair.js';
 import { meetingEnd, writeSpeakerCaptions } from './speaker-captions.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 
@@ -140,6 +141,8 @@ function startOf(f: SidecarFile): number {
  */
 export async function mixdown(dir: string, options: MixdownOptions = {}): Promise<MixdownResult> {
   const logger = options.logger ?? silentLogger;
+  // A recorder killed with SIGKILL left it `recording`: close it first (its files still play).
+  await repairSidecar(join(dir, 'meeting.json')).catch(() => undefined);
   const sidecar = await readSidecar(join(dir, 'meeting.json'));
   const usable: SidecarFile[] = [];
   for (const f of sidecar.files) {

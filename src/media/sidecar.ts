@@ -1,7 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join, basename } from 'node:path';
 import { z } from 'zod';
 import { MediaError } from './errors.js';
+import { formatSidecar } from './sidecar-format.js';
 
 /** zod schema of one recorded file in `meeting.json`. */
 export const sidecarFileSchema = z.object({
@@ -30,17 +32,27 @@ export const sidecarFileSchema = z.object({
   screen: z.boolean().optional(),
 });
 
-/** zod schema of `meeting.json`, the sidecar readers can validate. Times are Unix ms. */
+/**
+ * zod schema of `meeting.json`, the sidecar readers can validate. Times are Unix ms; the file also
+ * carries an ISO 8601 twin of each (`startedAtIso`, `timeIso`, …) and a `timeUnit` note, written by
+ * `formatSidecar` and dropped when read.
+ */
 export const sidecarSchema = z.object({
   version: z.literal(1),
   room: z.string(),
   startedAt: z.number(),
   stoppedAt: z.number().optional(),
+  /** The process writing the sidecar: a repair (after a SIGKILL) leaves a live writer's sidecar alone. */
+  writer: z.object({ pid: z.number().int(), host: z.string() }).optional(),
+  /** Set when `repairSidecar` closed a sidecar a killed recorder left `recording` (Unix ms). */
+  repairedAt: z.number().optional(),
   files: z.array(sidecarFileSchema),
+  /** Joins and leaves, with the display name when known. */
   events: z.array(
-    z.object({ participantId: z.string(), name: z.string().optional(), time: z.number(), event: z.enum(['join', 'leave']) }),
+    z.object({ time: z.number(), event: z.enum(['join', 'leave']), name: z.string().optional(), participantId: z.string() }),
   ),
-  speakerTimeline: z.array(z.object({ participantId: z.string(), talking: z.boolean(), time: z.number() })),
+  /** `Talking` changes, with the display name when known. */
+  speakerTimeline: z.array(z.object({ time: z.number(), talking: z.boolean(), name: z.string().optional(), participantId: z.string() })),
   /**
    * Stretches of the meeting nobody recorded: a fleet worker died or handed the meeting over, and
    * the next worker continued it as new segments (`from`/`to` Unix ms, `reason` in words).
@@ -87,6 +99,7 @@ export class SidecarWriter {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
+  private readonly writer = { pid: process.pid, host: hostname() };
   /** Last write error, if any (writes go on; the next one may succeed). */
   lastError: Error | undefined;
 
@@ -115,7 +128,8 @@ export class SidecarWriter {
       this.dirty = false;
       try {
         await mkdir(dirname(this.path), { recursive: true });
-        await writeFileAtomic(this.path, JSON.stringify(this.data, null, 2) + '\n');
+        // This process is the writer now (also of a meeting continued from another one).
+        await writeFileAtomic(this.path, formatSidecar({ ...this.data, writer: this.writer }));
       } catch (err) {
         this.lastError = err as Error;
         this.dirty = true;
