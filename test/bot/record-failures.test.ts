@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Bot, autoAnswer, ensureCalls, frames, ofType, record, type Plugin } from '../../src/index.js';
+import { OnceReporter } from '../../src/bot/plugins/once-reporter.js';
 import { next, participant, testServer } from '../helpers/peers.js';
 
 interface LogLine {
@@ -59,4 +60,22 @@ describe('record: a recordings dir that becomes unusable after start', () => {
     alice.send(frames.chat('', { Message: 'still there?', NoEcho: true }));
     await reply;
   }, 90_000);
+});
+
+describe('OnceReporter', () => {
+  it('logs a key at error once, repeats at debug, and again at error after clear()', () => {
+    const logs: LogLine[] = [];
+    const reporter = new OnceReporter(pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }));
+    reporter.report('DISK_FULL', {}, 'recording output failed');
+    reporter.report('DISK_FULL', {}, 'recording output failed');
+    reporter.report('FFMPEG_CRASHED:a', {}, 'participant recording failed');
+    reporter.clear();
+    reporter.report('DISK_FULL', {}, 'recording output failed');
+    expect(logs.map((l) => [l.level, l.msg])).toEqual([
+      [50, 'recording output failed'],
+      [20, 'recording output failed (repeated)'],
+      [50, 'participant recording failed'],
+      [50, 'recording output failed'],
+    ]);
+  });
 });
