@@ -8,3 +8,4 @@ export * from './reaper.js';
 export * from './store.js';
 export * from './worker.js';
 export * from './worker-metrics.js';
+export * from './record-command.js';

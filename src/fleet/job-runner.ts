@@ -159,6 +159,14 @@ export class JobRunner {
       const worker = this.#options.worker;
       const log = outcome === 'failed' || outcome === 'lost' ? this.#logger.warn.bind(this.#logger) : this.#logger.info.bind(this.#logger);
       log({ outcome, error }, 'job ending here');
+      if (outcome === 'lost') {
+        // Fencing: out of the room at once (the new owner joins it), then finalise what was recorded.
+        try {
+          if (this.#bot?.channel.state.status === 'joined') this.#bot.channel.leave();
+        } catch {
+          // the socket may be gone already
+        }
+      }
       await this.#bot?.stop().catch((e: unknown) => this.#logger.error({ err: e }, 'bot stop failed'));
       this.#subscriptions.unsubscribe();
       if (outcome === 'lost') {

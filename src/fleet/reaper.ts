@@ -25,8 +25,9 @@ interface Seen {
 
 /**
  * Watches every job's lease. Staleness is judged by local observation — the revision did not change
- * for `leaseMs` while this process was connected — so clocks of other machines do not matter and a
- * NATS outage (when nobody can renew) never counts. An expired job is released with compare-and-set
+ * for `leaseMs` while this process was connected and not stalled itself — so clocks of other
+ * machines do not matter, and neither a NATS outage (when nobody can renew) nor an overloaded
+ * machine (when every process stalls) counts. An expired job is released with compare-and-set
  * (exactly one reaper wins), marked as a hand-over and queued again for any worker with capacity.
  */
 export class LeaseReaper {
@@ -37,6 +38,7 @@ export class LeaseReaper {
   readonly #final = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
+  #lastPoll: number | undefined;
 
   constructor(bus: FleetBus, options: LeaseReaperOptions) {
     this.#bus = bus;
@@ -66,12 +68,19 @@ export class LeaseReaper {
     this.#polling = true;
     try {
       const now = performance.now();
+      // This process itself was stalled (an overloaded machine, a paused VM): so may the owners
+      // have been. Only windows in which this reaper ran smoothly count.
+      const pollMs = this.#options.pollMs ?? 500;
+      if (this.#lastPoll !== undefined && now - this.#lastPoll > 4 * pollMs + 1000) this.reset();
+      this.#lastPoll = now;
       const keys: string[] = [];
       for await (const key of await this.#bus.jobs.keys()) if (!this.#final.has(key)) keys.push(key);
       for (const key of keys) {
         const entry = await this.#bus.jobs.get(key);
         const job = entry && entry.operation === 'PUT' ? decodeJob(entry.value) : undefined;
         if (!entry || !job) continue;
+        // This worker's own jobs are alive as long as this process is: never release them here.
+        if (job.worker === this.#options.worker && job.status === 'running') continue;
         if (finalStatuses.includes(job.status)) {
           this.#final.add(key);
           this.#seen.delete(key);

@@ -29,7 +29,7 @@ export function fileBaseName(file: string, segment: number): string {
 
 /**
  * Prepares a previous recorder's sidecar for continuing: files it left `recording` are closed at
- * `gapFrom` (`finished` when `fileWritten(file)` says bytes reached the disk, `failed` otherwise),
+ * `gapFrom` (`interrupted` when `fileWritten(file)` says bytes reached the disk, `failed` otherwise),
  * the gap up to `now` is appended to `gaps`, `stoppedAt` is cleared; returns each participant's
  * base name and last segment so new files go on as `name.N+1.ext`. Mutates `data`. Pure otherwise.
  */
@@ -43,7 +43,7 @@ export function continueSidecar(
   for (const file of data.files) {
     if (file.state === 'recording') {
       file.stoppedAt = resume.gapFrom;
-      if (fileWritten(file.file)) file.state = 'finished';
+      if (fileWritten(file.file)) Object.assign(file, { state: 'interrupted', error: 'the recorder was lost while writing this file; the meeting continues in the next segment' });
       else Object.assign(file, { state: 'failed', error: 'the recorder was lost before this file got any media' });
     }
     const prev = resumed.get(file.participantId);

@@ -26,7 +26,7 @@ describe('continueSidecar', () => {
     const resumed = continueSidecar(data, { dir: '/x', gapFrom: 3000, reason: 'worker w1 lost' }, 4000, (file) => file === 'Alice.2.webm');
     expect(resumed.get('A')).toEqual({ baseName: 'Alice', segments: 2 });
     expect(resumed.get('B')).toEqual({ baseName: 'Bob', segments: 1 });
-    expect(data.files[1]).toMatchObject({ state: 'finished', stoppedAt: 3000 });
+    expect(data.files[1]).toMatchObject({ state: 'interrupted', stoppedAt: 3000 });
     expect(data.files[2]).toMatchObject({ state: 'failed', stoppedAt: 3000 });
     expect(data.gaps).toEqual([{ from: 3000, to: 4000, reason: 'worker w1 lost' }]);
     expect(data.stoppedAt).toBeUndefined();
@@ -56,7 +56,7 @@ describe('MeetingRecorder resume', () => {
     const data = await readSidecar(join(dir, 'meeting.json'));
     expect(data.room).toBe('conference/x');
     expect(data.startedAt).toBe(1000);
-    expect(data.files.map((f) => f.state)).toEqual(['finished', 'failed', 'finished']);
+    expect(data.files.map((f) => f.state)).toEqual(['finished', 'failed', 'interrupted']);
     expect(data.gaps).toHaveLength(1);
     expect(data.gaps![0]).toMatchObject({ from: 3000, reason: 'recorder changed' });
     expect(data.stoppedAt).toBeGreaterThan(3000);
