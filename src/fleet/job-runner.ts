@@ -97,7 +97,8 @@ export class JobRunner {
     for (let attempt = 1; ; attempt++) {
       if (this.#ending) return;
       const create = this.#options.createBot ?? ((o: BotOptions) => new Bot(o));
-      const bot = create({ ...options, plugins, logger: this.#logger });
+      // Like the supervisor: an unreachable channeling server is retried, not a failed job (a bad PIN still fails fast).
+      const bot = create({ startTimeoutMs: Infinity, ...options, plugins, logger: this.#logger });
       this.#bot = bot;
       try {
         await bot.start();

@@ -1,48 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Bot } from '../../src/bot/bot.js';
-import { scriptedParticipant } from '../../src/demo/participant.js';
 import { FleetClient, decodeJob, openFleetBus, readJobFile, type FleetBus, type JobState } from '../../src/fleet/index.js';
 import { readSidecar, type Sidecar } from '../../src/media/index.js';
-import { startServer, type ChannelingServer } from '../../src/server/index.js';
 import { useBrowser, type TestPage } from '../helpers/browser.js';
 import { noChromium, noFfmpeg, noNatsServer } from '../helpers/env.js';
 import { probe } from '../helpers/ffprobe.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
+import { startParticipants, startServerProcess, startWorkerProcess, type Child } from './processes.js';
 
-const bin = join(import.meta.dirname, '../../bin/spreed-bot.js');
 const ROOMS = 6;
 const t0 = Date.now();
 const step = (what: string) => console.log(`[fleet e2e +${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`);
-
-interface WorkerProcess {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startWorker(name: string, natsUrl: string, cwd: string): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [bin, 'worker', '--nats', natsUrl, '--capacity', '12', '--name', name, '--metrics-port', '0'], {
-    cwd,
-    env: { ...process.env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d;
-      if (output.includes(`worker ${name} ready`)) resolve({ name, child, output: () => output, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`worker ${name} exited ${code} before it was ready:\n${output}`)));
-  });
-}
 
 /**
  * Issue 14 item 7 with real parts: nats-server with JetStream, three `spreed-bot worker`
@@ -53,54 +23,47 @@ function startWorker(name: string, natsUrl: string, cwd: string): Promise<Worker
 describe.skipIf(noNatsServer || noFfmpeg || noChromium).sequential('fleet end to end: three worker processes, six recordings', () => {
   const browser = useBrowser();
   let nats: NatsServer;
-  let server: ChannelingServer;
+  let server: { url: string; proc: Child };
   let dir: string;
   let client: FleetClient;
   let bus: FleetBus;
-  const workers: WorkerProcess[] = [];
-  const participants: Bot[] = [];
+  const workers: { name: string; proc: Child }[] = [];
+  let participants: Awaited<ReturnType<typeof startParticipants>> | undefined;
   let page: TestPage | undefined;
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    server = await startServer({ host: '127.0.0.1', port: 0 });
+    server = await startServerProcess();
     dir = await mkdtemp(join(tmpdir(), 'fleet-e2e-'));
     client = await FleetClient.connect({ nats: nats.url });
     bus = await openFleetBus({ servers: nats.url, reconnectForever: true });
-  }, 30_000);
+  }, 120_000);
 
   afterEach((ctx) => {
     if (ctx.task.result?.state !== 'fail') return;
-    for (const w of workers) console.log(`--- worker ${w.name} ---\n${w.output().split('\n').slice(-60).join('\n')}`);
+    for (const w of workers) console.log(`--- worker ${w.name} ---\n${w.proc.output().split('\n').slice(-60).join('\n')}`);
   });
 
   afterAll(async () => {
-    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
-    await Promise.all(participants.map((p) => p.stop()));
+    for (const w of workers) w.proc.kill('SIGKILL');
+    participants?.proc.kill('SIGKILL');
+    server?.proc.kill('SIGKILL');
     await client?.close();
     await bus?.close();
-    await server?.close();
     await nats?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('moves the jobs of a killed worker within 10 s, survives a NATS restart, and every meeting completes', async () => {
-    workers.push(...(await Promise.all(['fw-1', 'fw-2', 'fw-3'].map((n) => startWorker(n, nats.url, dir)))));
+    const names = ['fw-1', 'fw-2', 'fw-3'];
+    workers.push(...(await Promise.all(names.map(async (name) => ({ name, proc: await startWorkerProcess(name, nats.url, dir, ['--capacity', '12']) })))));
+    step('workers ready');
     const rooms = Array.from({ length: ROOMS }, (_, i) => `conference/fleet-e2e-${i}`);
     const recorderName = (i: number) => `Recorder ${i}`;
 
-    // Participants: a werift peer with a test pattern in every room, the Chromium page in the last.
-    // Each peer's room state is the participant list: how many recorders are present at once.
-    const maxRecorders = new Array<number>(ROOMS).fill(0);
-    for (const [i, room] of rooms.entries()) {
-      const bot = new Bot({ server: server.url, room, name: `P${i}`, plugins: [scriptedParticipant({ toneHz: 300 + 60 * i, hue: 50 * i, lines: [], size: '160x120', fps: 10 })] });
-      await bot.start();
-      bot.room.users$.subscribe((users) => {
-        const present = [...users.values()].filter((u) => u.displayName === recorderName(i)).length;
-        maxRecorders[i] = Math.max(maxRecorders[i]!, present);
-      });
-      participants.push(bot);
-    }
+    // Participants (own process): a werift peer with a test pattern in every room, whose room state
+    // counts the recorders present at once; the Chromium page joins the last room too.
+    participants = await startParticipants(server.url, rooms);
     page = await browser().openPage(server.url, { name: 'Browser' });
     await page.t.join(rooms[ROOMS - 1]!);
     await page.t.startTalking(800);
@@ -132,11 +95,11 @@ describe.skipIf(noNatsServer || noFfmpeg || noChromium).sequential('fleet end to
     // Admission spreads: no worker is idle while another runs three.
     expect(perWorker.size).toBe(3);
     const [victimName, moved] = [...perWorker].find(([, list]) => list.length >= 2)!;
-    const victim = workers.find((w) => w.name === victimName)!;
+    const victim = workers.find((w) => w.name === victimName)!.proc;
     const movedBefore = before.filter((j) => moved.includes(j.id));
 
     // SIGKILL the worker that records two (or more) meetings: they continue elsewhere within 10 s.
-    victim.child.kill('SIGKILL');
+    victim.kill('SIGKILL');
     await victim.exited;
     await expect
       .poll(async () => (await jobs()).filter((j) => moved.includes(j.id)).every((j) => j.status === 'running' && j.worker !== victimName), { timeout: 10_000, interval: 200 })
@@ -183,12 +146,12 @@ describe.skipIf(noNatsServer || noFfmpeg || noChromium).sequential('fleet end to
     // The meetings end: participants leave, each recorder stops when its room is empty, jobs finish.
     await page.close();
     page = undefined;
-    await Promise.all(participants.splice(0).map((p) => p.stop()));
+    await participants.leave();
     await expect.poll(async () => (await jobs()).map((j) => j.status), { timeout: 60_000, interval: 500 }).toEqual(new Array(ROOMS).fill('finished'));
 
     step('all finished');
     // Never two recorders in a room at once (each participant's view of the room) ...
-    expect(maxRecorders).toEqual(new Array(ROOMS).fill(1));
+    expect(await participants.maxRecorders()).toEqual(new Array(ROOMS).fill(1));
     // ... nor two owners of a job at once in the KV history: an owner change always passes through pending.
     for (const id of ids) {
       const history: JobState[] = [];
@@ -222,9 +185,9 @@ describe.skipIf(noNatsServer || noFfmpeg || noChromium).sequential('fleet end to
         expect(sidecar.gaps ?? []).toEqual([]);
       }
     }
-    for (const w of workers.filter((x) => x !== victim)) {
-      w.child.kill('SIGTERM');
-      expect(await w.exited, w.output()).toBe(0);
+    for (const w of workers.filter((x) => x.proc !== victim)) {
+      w.proc.kill('SIGTERM');
+      expect(await w.proc.exited, w.proc.output()).toBe(0);
     }
   }, 420_000);
 });
