@@ -25,14 +25,24 @@
  * run of each counts, since the machine is shared; stop-and-wait runs once per link. Targets, on the
  * latency link: pipelined ≥ 3× stop-and-wait and ≥ 0.8× raw. Ratios are reported for both links.
  *
+ * `web client` (issue 18, `fixtures/files-webclient.ts`): the Chromium fixture page downloads a
+ * 25 MiB file with the stock web client's strategy (up to 5 token connections, one 60 000-byte chunk
+ * in flight on each) from a `shareFolder` bot and, as the baseline, from a page in a second
+ * Chromium; 5 interleaved rounds, medians, per-chunk request → last-byte latency. Target: bot ≥ 1.2×
+ * browser on loopback. Loopback only (see that file for why not over the relay). Needs
+ * /usr/bin/chromium; without it this part is skipped with a note.
+ *
  * Exploring: `FILES_BENCH_DELAY_MS` (one-way delay of the latency link, default 20 → `rtt40`),
  * `FILES_BENCH_MODES='[{"name":"deep","connections":1,"window":16}]'`, `FILES_BENCH_MB`,
- * `FILES_BENCH_ROUNDS`, `FILES_BENCH_SOCKET_BUFFER`, `FILES_BENCH_HIGH` / `FILES_BENCH_LOW`.
+ * `FILES_BENCH_ROUNDS`, `FILES_BENCH_SOCKET_BUFFER`, `FILES_BENCH_HIGH` / `FILES_BENCH_LOW`;
+ * `FILES_BENCH_PARTS=webclient` (or `peers`) runs only that part, `FILES_BENCH_WC_MB` and
+ * `FILES_BENCH_WC_ROUNDS` size the web-client part.
  *
  * Run: `npx tsx bench/files.ts` (or through `bench/run.ts`, which calls {@link run}).
  * Writes `bench/results/files.json`.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,6 +51,7 @@ import { fetchFile, type FileInfo } from '../src/files/index.js';
 import { DelayRelayProcess } from './fixtures/delay-relay-process.js';
 import type { DelayRelayStats } from './fixtures/delay-relay.js';
 import { CHUNK, ChildPeer } from './fixtures/files-peers.js';
+import { measureWebClient, type WebClientBenchResult } from './fixtures/files-webclient.js';
 
 // Environment overrides are for exploring; the defaults are the benchmark (watermarks and socket
 // buffers: see `fixtures/files-peers.ts`).
@@ -50,6 +61,10 @@ const ROUNDS = Number(process.env.FILES_BENCH_ROUNDS ?? 2);
 const ONE_WAY_DELAY_MS = Number(process.env.FILES_BENCH_DELAY_MS ?? 20);
 const TARGET_VS_STOP_AND_WAIT = 3;
 const TARGET_VS_RAW = 0.8;
+/** Which parts run: the werift peers' modes and/or the web client's strategy against bot and browser. */
+const PARTS = (process.env.FILES_BENCH_PARTS ?? 'peers,webclient').split(',');
+const WEB_CLIENT_BYTES = Number(process.env.FILES_BENCH_WC_MB ?? 25) * 1024 * 1024;
+const WEB_CLIENT_ROUNDS = Number(process.env.FILES_BENCH_WC_ROUNDS ?? 5);
 
 /** The links every mode runs over; the last one is where the targets are judged. */
 const LINKS: Link[] = [
@@ -94,12 +109,8 @@ export interface FilesBenchCondition {
   relay?: DelayRelayStats;
 }
 
-/** What {@link run} measured; also written to `bench/results/files.json`. */
-export interface FilesBenchResult {
-  bench: 'files';
-  date: string;
-  fileBytes: number;
-  chunkBytes: number;
+/** The werift peers' modes over both links. */
+export interface FilesPeersResult {
   /** The condition {@link modes}, {@link ratios} and {@link pass} are taken from: the latency link. */
   judgedOn: string;
   /** The modes of the judged condition (kept at the top level for older readers). */
@@ -111,6 +122,16 @@ export interface FilesBenchResult {
   conditions: FilesBenchCondition[];
   summary: string;
 }
+
+/**
+ * What {@link run} measured; also written to `bench/results/files.json`. The peers' fields are
+ * absent when `FILES_BENCH_PARTS` leaves them out.
+ */
+export type FilesBenchResult = { bench: 'files'; date: string; fileBytes: number; chunkBytes: number } & Partial<Omit<FilesPeersResult, 'summary'>> & {
+  /** The web client's strategy against the bot and a browser (absent when not run). */
+  webClient?: WebClientBenchResult;
+  summary: string;
+};
 
 
 async function timeRaw(peer: ChildPeer, bytes: number): Promise<number> {
@@ -162,8 +183,8 @@ function ratiosOf(modes: FilesBenchMode[]): { ratios: FilesBenchRatios; pass: Fi
   };
 }
 
-/** Runs the benchmark, prints the figures and writes `bench/results/files.json`. */
-export async function run(): Promise<FilesBenchResult> {
+/** The werift peers' modes over both links; prints the figures. */
+async function runPeers(): Promise<FilesPeersResult> {
   if (!(ONE_WAY_DELAY_MS > 0)) throw new Error(`FILES_BENCH_DELAY_MS must be > 0, got ${process.env.FILES_BENCH_DELAY_MS}`);
   const dir = await mkdtemp(join(tmpdir(), 'files-bench-'));
   const src = join(dir, 'fifty.bin');
@@ -244,11 +265,7 @@ export async function run(): Promise<FilesBenchResult> {
   };
   const verdict = `${judged.pass.vsStopAndWait ? 'ok' : 'MISSED'} ≥${TARGET_VS_STOP_AND_WAIT}×, ${judged.pass.vsRaw ? 'ok' : 'MISSED'} ≥${TARGET_VS_RAW}×`;
   const summary = `${describe(judged)} (${verdict}); ${measured.filter((c) => c !== judged).map(describe).join('; ')}`;
-  const result: FilesBenchResult = {
-    bench: 'files',
-    date: new Date().toISOString(),
-    fileBytes: FILE_SIZE,
-    chunkBytes: CHUNK,
+  const result: FilesPeersResult = {
     judgedOn: judged.name,
     modes: judged.modes,
     ratios: judged.ratios,
@@ -265,6 +282,40 @@ export async function run(): Promise<FilesBenchResult> {
           : ' (not judged: no round trips to hide)'),
     );
   }
+  return result;
+}
+
+/** The web client's strategy against the bot and a browser; skipped (undefined) without Chromium. */
+async function runWebClient(): Promise<WebClientBenchResult | undefined> {
+  if (!existsSync('/usr/bin/chromium')) {
+    console.log('files bench: web client part skipped: /usr/bin/chromium missing (apt-get install -y chromium)');
+    return undefined;
+  }
+  const wc = await measureWebClient({ bytes: WEB_CLIENT_BYTES, rounds: WEB_CLIENT_ROUNDS });
+  console.log(
+    `files bench: web client ← bot ${wc.bot.median} MB/s (chunk p50 ${wc.bot.chunkMs.p50} ms), ← browser ${wc.browser.median} MB/s ` +
+      `(chunk p50 ${wc.browser.chunkMs.p50} ms): ${wc.ratio}× (rounds ${wc.roundRatios.join(', ')}; target ≥ ${wc.target}: ${wc.pass ? 'ok' : 'MISSED'})`,
+  );
+  return wc;
+}
+
+/** Runs the benchmark's parts, prints the figures and writes `bench/results/files.json`. */
+export async function run(): Promise<FilesBenchResult> {
+  const peers = PARTS.includes('peers') ? await runPeers() : undefined;
+  const webClient = PARTS.includes('webclient') ? await runWebClient() : undefined;
+  const wcSummary = webClient
+    ? `web client (5 conns, 1 chunk in flight, loopback): bot ${webClient.bot.median} MB/s vs browser ${webClient.browser.median} → ${webClient.ratio}× (${webClient.pass ? 'ok' : 'MISSED'} ≥${webClient.target}×)`
+    : undefined;
+  const result: FilesBenchResult = {
+    bench: 'files',
+    date: new Date().toISOString(),
+    fileBytes: FILE_SIZE,
+    chunkBytes: CHUNK,
+    ...peers,
+    ...(webClient ? { webClient } : {}),
+    // The web client part first: the runner cuts long summaries.
+    summary: [wcSummary, peers?.summary].filter(Boolean).join('; '),
+  };
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'files.json');
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
