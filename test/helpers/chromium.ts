@@ -160,8 +160,8 @@ export interface PageApi {
   tokenClose(key: string): void;
   shareFile(name: string, base64: string, opts?: { type?: string; to?: string; via?: 'server' }): PageFileInfo;
   shareRandomFile(name: string, size: number, opts?: { type?: string; to?: string; via?: 'server' }): { info: PageFileInfo; sha256: string };
-  /** Starts a WC-style screen share (the fake camera as "screen"); returns the token. */
-  startScreenshare(): string;
+  /** Starts a WC-style screen share (the fake camera as "screen", or an animated canvas with `canvas`); returns the token. */
+  startScreenshare(opts?: { canvas?: boolean }): string;
   stopScreenshare(): void;
   fileStats(token: string): { served: number[]; corrupted: number[]; connections: number; byes: number } | null;
   corruptNextChunk(n?: number): void;

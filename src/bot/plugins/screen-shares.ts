@@ -62,14 +62,14 @@ export class ScreenShares {
     // A sharer shares one screen at a time: a new token ends the previous one.
     for (const [other, v] of this.viewers) if (other !== token && v.share?.participantId === peerId) this.end(other);
     try {
-      const connection = await this.calls.connectToken(peerId, token, { video: 'recvonly', timeoutMs: 15_000 });
+      const connection = await this.calls.connectToken(peerId, token, { video: 'recvonly', timeoutMs: 30_000 });
       viewer.connection = connection;
       if (viewer.ended) return connection.close();
       connection.dataChannel?.onMessage.subscribe((data) => {
         if (typeof data === 'string' && /"m"\s*:\s*"bye"/.test(data)) this.end(token);
       });
       connection.closed$.subscribe(() => this.end(token));
-      const track = await firstValueFrom(connection.tracks$.pipe(filter((t) => t.kind === 'video'), timeout(15_000)));
+      const track = await firstValueFrom(connection.tracks$.pipe(filter((t) => t.kind === 'video'), timeout(30_000)));
       if (viewer.ended) return;
       viewer.share = { participantId: peerId, token, track, startedAt: Date.now() };
       this.events.next({ type: 'start', share: viewer.share });
