@@ -22,3 +22,6 @@ export * from './media-out.js';
 export * from './mixdown.js';
 export * from './speaker-captions.js';
 export * from './stream-counter.js';
+export * from './live-composite.js';
+export * from './live-layout.js';
+export * from './live-output.js';
