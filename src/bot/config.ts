@@ -44,7 +44,17 @@ export const ConfigFile = z
   .object({
     server: z.string().url().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-    health: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).strict().optional(),
+    health: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535),
+        /** Recordings folder the operator console lists. */
+        recordings: z.string().min(1).default('recordings'),
+        /** Console token (else SPREED_CONSOLE_TOKEN); required to serve the console off loopback. */
+        token: z.string().min(16, 'use a token of at least 16 characters').optional(),
+      })
+      .strict()
+      .optional(),
     drainTimeoutMs: z.number().int().positive().optional(),
     bots: z.array(BotEntry).min(1).optional(),
     // single-bot form
@@ -72,7 +82,7 @@ export interface Overrides {
 export interface ResolvedConfig {
   bots: Omit<BotOptions, 'logger'>[];
   logLevel?: ConfigFileShape['logLevel'];
-  health?: { host: string; port: number };
+  health?: { host: string; port: number; recordings: string; token?: string };
   drainTimeoutMs?: number;
   /** Overrides that were ignored, one readable line each, for the caller to log. */
   warnings?: string[];

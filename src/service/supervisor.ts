@@ -28,6 +28,8 @@ interface Entry {
   lastError?: Error;
   running: boolean;
   timer?: NodeJS.Timeout;
+  /** An operator stopped this bot (console): never restarted. */
+  stopped?: boolean;
 }
 
 /**
@@ -103,11 +105,25 @@ export class BotSupervisor {
   }
 
   #schedule(entry: Entry): void {
-    if (this.#stopping) return;
+    if (this.#stopping || entry.stopped) return;
     const min = this.#options.retryMinMs ?? 1000;
     const max = this.#options.retryMaxMs ?? 60_000;
     const delay = Math.min(max, min * 2 ** Math.max(0, entry.attempts - 1)) * (0.8 + Math.random() * 0.4);
     entry.timer = setTimeout(() => void this.#startOne(entry), delay);
+  }
+
+  /**
+   * Stops one bot for good, as an operator asked (the console's stop button): it leaves its room,
+   * finalises its recordings and is not restarted. False when the bot is not supervised here.
+   */
+  async stopBot(bot: Bot): Promise<boolean> {
+    const entry = this.#entries.find((e) => e.bot === bot);
+    if (!entry) return false;
+    entry.stopped = true;
+    entry.running = false;
+    clearTimeout(entry.timer);
+    await bot.stop();
+    return true;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Bot } from '../../bot/bot.js';
 import { startHealthServer, type HealthServer } from '../../service/health.js';
+import { TOKEN_ENV } from '../../console/auth.js';
 import { BotMetrics } from '../../service/metrics.js';
 import { BotSupervisor } from '../../service/supervisor.js';
 import { ConfigError, loadRunConfig } from '../../bot/config.js';
@@ -99,15 +100,20 @@ async function runUntilSignal(target: string, values: ParsedArgs['values'], sign
   let health: HealthServer | undefined;
   if (config.health) {
     try {
+      const { recordings, token, ...listen } = config.health;
       health = await startHealthServer({
-        ...config.health,
+        ...listen,
         metrics,
         bots: () => supervisor.bots.flatMap((b) => (b.bot ? [b.bot] : [])),
+        console: { recordingsDir: recordings },
+        stopBot: async (bot) => void (await supervisor.stopBot(bot)),
+        token: token ?? (process.env[TOKEN_ENV] || undefined),
+        logger,
       });
     } catch (error) {
       throw ListenError.from('the health endpoint', config.health, "set 'health.port' in the config to a free port", error);
     }
-    logger.info({ url: health.url }, 'health and metrics endpoint: /healthz /readyz /metrics');
+    logger.info({ url: health.url, console: health.consoleUrl }, 'health and metrics endpoint: /healthz /readyz /metrics, operator console on /');
   }
   logger.info({ bots: config.bots.map((b) => b.name), drainTimeoutMs }, 'starting bots');
   // Not awaited: a bot whose server is down keeps its start open; the signal must win anyway.
