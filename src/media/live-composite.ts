@@ -55,6 +55,7 @@ export class LiveComposite {
   private screen: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private frames = 0;
+  private dropped = 0;
   private startedAt = 0;
   private audioBytes = 0;
   private stopping: Promise<FfmpegExit> | undefined;
@@ -124,6 +125,11 @@ export class LiveComposite {
     return this.frames;
   }
 
+  /** Frames the encoder could not take in time (it is not keeping up with real time). */
+  get framesDropped(): number {
+    return this.dropped;
+  }
+
   /** Sets a participant's tracks (a join, or new tracks): its decoder restarts with them; the stream goes on. */
   setParticipant(id: string, sources: readonly RemoteTrackSource[]): void {
     if (this.stopping) return;
@@ -174,7 +180,12 @@ export class LiveComposite {
     if (this.frames >= due) return;
     this.compose();
     const videoSocket = this.video.socket;
-    if (videoSocket && videoSocket.writableLength > this.canvas.data.length * this.fps) return; // the encoder is behind: drop
+    if (videoSocket && videoSocket.writableLength > this.canvas.data.length * this.fps) {
+      // The encoder is a second behind: drop frames rather than queue without bound.
+      this.dropped += due - this.frames;
+      this.frames = due;
+      return;
+    }
     while (this.frames < due) {
       videoSocket?.write(this.canvas.data);
       this.frames++;
