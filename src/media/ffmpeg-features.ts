@@ -146,22 +146,27 @@ export function missingFor(features: FfmpegFeatures, use: FfmpegUse): string[] {
 }
 
 /**
- * One line per workaround spreed-bot applies for this binary (empty for a current ffmpeg), for
- * start-up messages and `spreed-bot doctor`. Pure.
+ * What a user gets differently with this binary (empty for a current ffmpeg), for start-up
+ * messages and `spreed-bot doctor`. Pure.
  */
 export function featureNotes(features: FfmpegFeatures): string[] {
   const notes: string[] = [];
   if (!features.oggOpusFromRtp) notes.push('audio-only recordings are .webm, not .ogg (ffmpeg < 5.0 cannot write Ogg from RTP Opus)');
-  if (!features.statsPeriod) notes.push('no -stats_period (ffmpeg < 4.4): progress every 0.5 s, the default');
-  if (features.rtspSocketTimeout && features.rtspSocketTimeout !== 'timeout') {
-    notes.push(`RTSP input timeout given as -${features.rtspSocketTimeout} (ffmpeg < 5.0 names it so)`);
-  }
-  if (!features.adelayAll) notes.push('adelay without all= (ffmpeg < 4.2): mix-down gives a delay per channel');
-  if (!features.amixNormalize) {
-    notes.push('amix without normalize= (ffmpeg < 4.4): mix-down pads every voice to the meeting length and undoes the 1/N scaling');
-  }
-  if (!features.xstackFill) notes.push('xstack without fill= (ffmpeg < 4.3): mix-down fills empty grid cells with black tiles');
   return notes;
+}
+
+/**
+ * The command-line adaptations spreed-bot makes for this binary (empty for a current ffmpeg): the
+ * results are the same, this is for `spreed-bot doctor` and bug reports. Pure.
+ */
+export function adaptedOptions(features: FfmpegFeatures): string[] {
+  const adapted: string[] = [];
+  if (!features.statsPeriod) adapted.push('no -stats_period (< 4.4): progress every 0.5 s');
+  if (features.rtspSocketTimeout && features.rtspSocketTimeout !== 'timeout') adapted.push(`RTSP input timeout as -${features.rtspSocketTimeout} (< 5.0)`);
+  if (!features.adelayAll) adapted.push('mix: adelay per channel, no all= (< 4.2)');
+  if (!features.amixNormalize) adapted.push('mix: voices padded to the meeting and volume=N, no amix normalize= (< 4.4)');
+  if (!features.xstackFill) adapted.push('mix: black tiles for empty grid cells, no xstack fill= (< 4.3)');
+  return adapted;
 }
 
 function helpText(path: string, args: readonly string[]): Promise<string> {
