@@ -105,8 +105,10 @@ describe.skipIf(noFfmpeg ?? noChromium)('operator console in Chromium', () => {
     for (const name of ['Alice', 'Bob']) expect(await page.locator(`[data-lane="${name}"] rect.speech`).count()).toBeGreaterThan(0);
 
     // A participant's file plays, and plays on after a seek (the file server answers Range requests).
-    const file = recording.files.find((f) => f.participantName === 'Alice')!.file;
-    const played = await page.locator(`video[data-file="${file}"]`).evaluate(async (video: any) => {
+    // Alice's longest file (on a loaded machine her video may join late, as a second segment).
+    const length = (f: (typeof recording.files)[number]) => (f.stoppedAt ?? 0) - f.startedAt;
+    const file = recording.files.filter((f) => f.participantName === 'Alice').sort((a, b) => length(b) - length(a))[0]!.file;
+    const played = await page.locator(`[data-file="${file}"]`).evaluate(async (video: any) => {
       const until = (ok: () => boolean, ms: number) =>
         new Promise<boolean>((resolve) => {
           const end = Date.now() + ms;
@@ -155,10 +157,17 @@ describe.skipIf(noFfmpeg ?? noChromium)('operator console in Chromium', () => {
     expect(captions.cues.join('\n')).toMatch(/Alice/);
     expect(captions.cues.join('\n')).toMatch(/Bob/);
     expect(captions.active.length).toBe(1);
-    // Controls hidden (pointer elsewhere), so the screenshot shows the caption over the picture.
+    // For the screenshot: the mix plays from the middle cue (pointer away, so the controls hide and the caption shows).
     await page.mouse.move(1, 1);
+    await page.locator('video#mix').evaluate(async (video: any) => {
+      const cues: any[] = [...video.textTracks[0].cues];
+      video.muted = true;
+      video.currentTime = cues[Math.floor(cues.length / 2)].startTime + 0.2;
+      await video.play();
+    });
     await page.waitForTimeout(3500);
     await screenshot(page, 'console-meeting');
+    await page.locator('video#mix').evaluate((video: any) => video.pause());
     expect(errors).toEqual([]);
   }, 180_000);
 });
