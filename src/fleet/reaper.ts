@@ -4,7 +4,7 @@ import { decodeJob, encode, finalStatuses, type JobState } from './job.js';
 
 /** Options of a {@link LeaseReaper}. */
 export interface LeaseReaperOptions {
-  /** A running job whose lease was not renewed for this long (as seen here) is taken from its worker. @defaultValue 4000 */
+  /** A running job whose lease was not renewed for this long (as seen here) is taken from its worker. @defaultValue 5000 */
   leaseMs?: number;
   /** A pending job unchanged this long is queued again (its queue message may be gone). @defaultValue 15000 */
   requeueMs?: number;
@@ -92,7 +92,7 @@ export class LeaseReaper {
           continue;
         }
         const age = now - seen.since;
-        if (job.status === 'running' && age >= (this.#options.leaseMs ?? 4000)) await this.#release(job, entry.revision, age);
+        if (job.status === 'running' && age >= (this.#options.leaseMs ?? 5000)) await this.#release(job, entry.revision, age);
         else if (job.status === 'pending' && age >= (this.#options.requeueMs ?? 15_000)) {
           await this.#bus.enqueue(job.id, job.cost, `${job.id}-${job.epoch}-r${entry.revision}`);
           seen.since = now;

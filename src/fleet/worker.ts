@@ -21,7 +21,7 @@ export interface FleetWorkerOptions {
   store?: 'local' | 'nats';
   /** Lease renewal and registration period. @defaultValue 1000 */
   heartbeatMs?: number;
-  /** A job whose lease was not renewed this long is taken over. @defaultValue 4000 */
+  /** A job whose lease was not renewed this long is taken over. @defaultValue 5000 */
   leaseMs?: number;
   /**
    * Spreading: before taking the next job a worker waits `spreadMs × load/capacity`, so idle

@@ -73,7 +73,7 @@ export async function startServerProcess(): Promise<{ url: string; proc: Child }
 /** Starts `spreed-bot worker` and waits until it is ready. */
 export async function startWorkerProcess(name: string, nats: string, cwd: string, extra: string[] = []): Promise<Child> {
   const proc = spawnCli(['worker', '--nats', nats, '--name', name, '--metrics-port', '0', ...extra], { cwd });
-  await proc.waitFor(new RegExp(`worker ${name} ready`));
+  await proc.waitFor(new RegExp(`worker ${name} ready`), 240_000);
   return proc;
 }
 

@@ -1,11 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ofType } from '../../src/index.js';
 import type { Channel } from '../../src/channel/index.js';
-import { FleetClient, FleetWorker, openFleetBus, encode, type JobState } from '../../src/fleet/index.js';
+import { FleetClient, FleetWorker, downloadMeeting, openFleetBus, encode, uploadMeeting, type JobState } from '../../src/fleet/index.js';
 import { startServer, type ChannelingServer } from '../../src/server/index.js';
 import { noNatsServer } from '../helpers/env.js';
 import { participant } from '../helpers/peers.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
+import { spawnCli } from './processes.js';
 
 /** Display names of the room's members as the watcher sees them (Joined/Left/Status). */
 function roomNames(watcher: Channel): () => string[] {
@@ -147,4 +152,29 @@ describe.skipIf(noNatsServer).sequential('fleet workers (nats-server, embedded c
     await expect.poll(names, { timeout: 10_000 }).toEqual(['Drained']);
     await client.stop(id);
   }, 60_000);
+
+  it('jobs fetch gets a stored meeting back byte-exact; object names leaving the target are refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fleet-store-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const meeting = join(dir, 'meeting');
+    await mkdir(meeting);
+    const files = { 'Alice.webm': randomBytes(300_000), 'Alice.2.webm': randomBytes(70_001), 'meeting.json': Buffer.from('{"version":1}') };
+    for (const [name, bytes] of Object.entries(files)) await writeFile(join(meeting, name), bytes);
+    await writeFile(join(meeting, '.meeting.json.1.tmp'), 'temp files are not stored');
+    const bus = await openFleetBus({ servers: nats.url });
+    cleanup.push(() => bus.close());
+    const id = await client.submit({ name: 'Stored', server: server.url, room: 'nobody-here', plugins: ['commands'] });
+    await client.stop(id);
+    const stored = await uploadMeeting(await bus.recordings(), id, meeting);
+    expect(stored.sort()).toEqual(Object.keys(files).map((f) => `${id}/${f}`).sort());
+    const entry = (await bus.jobs.get(id))!;
+    const job = JSON.parse(new TextDecoder().decode(entry.value)) as JobState;
+    await bus.jobs.update(id, encode({ ...job, stored }), entry.revision);
+
+    const out = join(dir, 'fetched');
+    const cli = spawnCli(['jobs', 'fetch', id, out, '--nats', nats.url]);
+    expect(await cli.exited, cli.output()).toBe(0);
+    for (const [name, bytes] of Object.entries(files)) expect((await readFile(join(out, name))).equals(bytes), name).toBe(true);
+    await expect(downloadMeeting(await bus.recordings(), [`${id}/../../escape`], out)).rejects.toThrow(/leaves/);
+  }, 120_000);
 });
