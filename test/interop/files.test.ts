@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { filter, firstValueFrom, map, timeout } from 'rxjs';
 import { startServer, type ChannelingServer } from '../../src/server/index.js';
-import { fetchFile, type FileInfo } from '../../src/files/index.js';
+import { FILE_TRANSFER_MAX_BURST, fetchFile, type FileInfo } from '../../src/files/index.js';
+import { Bot, shareFolder } from '../../src/index.js';
+import type { TokenConnection } from '../../src/peer/index.js';
 import type { Received } from '../../src/protocol/index.js';
 import { noChromium } from '../helpers/env.js';
 import { useBrowser } from '../helpers/browser.js';
@@ -88,6 +90,31 @@ describe.skipIf(noChromium).sequential('interop: file sharing between Chromium a
     }
     // Every connection got {"m":"bye"} and the bot closed them.
     await expect.poll(() => files.server.connectionCount, { timeout: 5000 }).toBe(0);
+  });
+
+  it('a shareFolder bot serves the page byte-identical with SCTP Max.Burst raised on every token connection', async () => {
+    const share = await mkdtemp(join(dir, 'share-'));
+    const content = randomBytes(109 * 60_000 - 5); // two web-client jobs, so two connections
+    await writeFile(join(share, 'burst.bin'), content);
+    const r = room();
+    const library = new Bot({ server: server.url, room: r, name: 'Library', plugins: [shareFolder({ dir: share, announce: false, announceToJoiners: 'off' })] });
+    await library.start();
+    try {
+      const connections: TokenConnection[] = [];
+      const sub = library.services.require('calls').tokenConnections$.subscribe((c) => connections.push(c));
+      const page = await browser().openPage(server.url, { name: 'Files' });
+      await page.t.join(r);
+      const info = library.services.require('sharedFiles').list()[0]!.info;
+      const got = await page.t.download(library.channel.id!, info);
+      sub.unsubscribe();
+      expect({ sha256: got.sha256, crcErrors: got.crcErrors }).toEqual({ sha256: sha256(content), crcErrors: 0 });
+      expect(connections.length).toBe(got.connections);
+      // werift's default is 4 packets per transmission (patches/werift+0.24.4.patch makes it settable).
+      const bursts = connections.map((c) => (c.peerConnection.sctpTransport?.sctp as { maxBurst?: number } | undefined)?.maxBurst);
+      expect(bursts).toEqual(connections.map(() => FILE_TRANSFER_MAX_BURST));
+    } finally {
+      await library.stop();
+    }
   });
 
   it('the bot downloads files the page shares, byte-identical (420 kB and 10 MiB)', async () => {
