@@ -12,9 +12,10 @@ export interface FfmpegFeatures {
   /** libavformat major.minor (`58.24` is ffmpeg 4.1, `59.27` is 5.1): a number even for git builds. */
   libavformat?: string;
   /**
-   * Ogg output from RTP Opus with `-c copy`: the Ogg muxer needs an Opus header, which ffmpeg
-   * builds for RTP input only since libavformat 59 (ffmpeg 5.0; 58.24 = 4.1 fails with "No
-   * extradata present"). No help text shows it, so the libavformat version decides.
+   * Ogg output from RTP Opus with `-c copy`. The Ogg muxer needs an Opus header the RTP input does
+   * not carry: the bundled 4.1 build (libavformat 58.24) fails with "No extradata present", 5.1
+   * (59.27) writes the file. No help text shows this, so libavformat 59 (ffmpeg 5.0) or newer is
+   * taken to have it; older builds record audio alone to WebM instead.
    */
   oggOpusFromRtp: boolean;
   /** `-stats_period` (ffmpeg 4.4+); without it ffmpeg prints stats every 0.5 s, which is fine. */
