@@ -121,7 +121,8 @@ export class LiveDecoder {
   private pushAudio(chunk: Buffer): void {
     this.audio.push(chunk);
     this.audioBytes += chunk.length;
-    while (this.audioBytes > MAX_AUDIO_BYTES && this.audio.length > 1) this.audioBytes -= this.audio.shift()!.length;
+    // Too much buffered (a burst after a stall): drop the oldest whole stereo samples, keeping s16 alignment.
+    if (this.audioBytes > MAX_AUDIO_BYTES) this.takeAudio(Math.ceil((this.audioBytes - MAX_AUDIO_BYTES) / 4) * 4);
   }
 
   /** Stops forwarding and ffmpeg. Idempotent. */
