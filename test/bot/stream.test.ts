@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bot, autoAnswer, frames, ofType, stream } from '../../src/index.js';
+import { Bot, autoAnswer, commands, frames, ofType, stream } from '../../src/index.js';
 import { useBrowser } from '../helpers/browser.js';
 import { noChromium, noFfmpeg } from '../helpers/env.js';
 import { next, participant, testServer } from '../helpers/peers.js';
@@ -45,7 +45,7 @@ describe.skipIf(noFfmpeg || noChromium).sequential('stream plugin: HLS played in
   it('!stream start hls → hls.js plays it with currentTime advancing; !stream stop ends the playlist', async () => {
     const room = `stream-${Date.now()}`;
     const hlsDir = join(dir, 'live');
-    const bot = new Bot({ server: server.url, room, name: 'Streamer', plugins: [autoAnswer(), stream({ hlsDir })] });
+    const bot = new Bot({ server: server.url, room, name: 'Streamer', plugins: [commands(), autoAnswer(), stream({ hlsDir })] });
     await bot.start();
     const alice = await participant(server.url, room, 'Alice');
     const player = await playerServer(hlsDir);
