@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FleetClient } from '../../src/fleet/index.js';
 import { noFfmpeg, noNatsServer } from '../helpers/env.js';
 import { repoRoot, readmeSection, shellCommands } from '../package/readme.js';
@@ -17,8 +17,8 @@ const commands = shellCommands(readmeSection('Scaling out'));
  */
 describe.skipIf(noNatsServer || noFfmpeg).sequential('README "Scaling out"', () => {
   const cleanup: (() => Promise<unknown> | unknown)[] = [];
-  afterAll(async () => {
-    for (const fn of cleanup.reverse()) await fn();
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
   });
 
   it('lists the commands this test runs', () => {
@@ -93,7 +93,7 @@ describe.skipIf(noNatsServer || noFfmpeg).sequential('README "Scaling out"', () 
     await waitFor(/worker w2 ready/, 0);
     const client = await FleetClient.connect({ nats: `nats://127.0.0.1:${nats}` });
     cleanup.push(() => client.close());
-    await expect.poll(async () => (await client.get(id!))?.meetingDir, { timeout: 60_000 }).toBeDefined();
+    await expect.poll(async () => (await client.get(id!))?.meetingDir, { timeout: 180_000 }).toBeDefined();
     expect(await sh(commands[5]!)).toMatch(new RegExp(`${id}\\s+running\\s+w1\\s`));
     expect(await sh(commands[6]!)).toMatch(/spreed_fleet_jobs_running\{worker="w1"\} 1/);
     await sh(commands[7]!);
@@ -108,5 +108,5 @@ describe.skipIf(noNatsServer || noFfmpeg).sequential('README "Scaling out"', () 
     expect(listing).toContain('meeting.json');
     expect(listing).toMatch(/P0\.webm/);
     expect(listing).toMatch(/P0\.2\.webm/);
-  }, 300_000);
+  }, 600_000);
 });

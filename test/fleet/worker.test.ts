@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ofType } from '../../src/index.js';
+import { Bot, commands, frames, ofType } from '../../src/index.js';
 import type { Channel } from '../../src/channel/index.js';
-import { FleetClient, FleetWorker, downloadMeeting, openFleetBus, encode, uploadMeeting, type JobState } from '../../src/fleet/index.js';
+import { FleetClient, FleetWorker, downloadMeeting, fleetRecordCommand, openFleetBus, encode, uploadMeeting, type JobState } from '../../src/fleet/index.js';
 import { startServer, type ChannelingServer } from '../../src/server/index.js';
 import { noNatsServer } from '../helpers/env.js';
 import { participant } from '../helpers/peers.js';
@@ -177,4 +177,27 @@ describe.skipIf(noNatsServer).sequential('fleet workers (nats-server, embedded c
     for (const [name, bytes] of Object.entries(files)) expect((await readFile(join(out, name))).equals(bytes), name).toBe(true);
     await expect(downloadMeeting(await bus.recordings(), [`${id}/../../escape`], out)).rejects.toThrow(/leaves/);
   }, 120_000);
+
+  it('!record in a room submits a recording job for that room; !record stop ends it', async () => {
+    const room = `fleet-chat-${Date.now()}`;
+    const watcher = await participant(server.url, room, 'Alice');
+    cleanup.push(() => watcher.close());
+    const names = roomNames(watcher);
+    const replies: string[] = [];
+    watcher.documents$.pipe(ofType('Chat')).subscribe((r) => {
+      if (r.doc.Chat.Message) replies.push(r.doc.Chat.Message);
+    });
+    await worker('chat-w', 10);
+    const desk = new Bot({ server: server.url, room, name: 'Desk', plugins: [commands(), fleetRecordCommand({ nats: nats.url, server: server.url, job: { name: 'Fleet Recorder' } })] });
+    await desk.start();
+    cleanup.push(() => desk.stop());
+    watcher.send(frames.chat('', { Message: '!record', NoEcho: true }));
+    await expect.poll(() => replies.find((r) => r.startsWith('recording job')), { timeout: 15_000 }).toBeDefined();
+    const id = replies.find((r) => r.startsWith('recording job'))!.match(/j-[\w-]+/)![0];
+    expect(await client.get(id)).toMatchObject({ kind: 'record', bot: { room, name: 'Fleet Recorder', server: server.url } });
+    await expect.poll(names, { timeout: 15_000 }).toContain('Fleet Recorder');
+    watcher.send(frames.chat('', { Message: '!record stop', NoEcho: true }));
+    await expect.poll(async () => (await client.get(id))?.status, { timeout: 20_000 }).toBe('stopped');
+    await expect.poll(names, { timeout: 10_000 }).not.toContain('Fleet Recorder');
+  }, 60_000);
 });
