@@ -170,23 +170,36 @@ export function adaptedOptions(features: FfmpegFeatures): string[] {
   return adapted;
 }
 
-function helpText(path: string, args: readonly string[]): Promise<string> {
+/** A help text, and whether ffmpeg answered at all (not killed by the timeout on a starved machine). */
+interface HelpAnswer {
+  text: string;
+  answered: boolean;
+}
+
+function helpText(path: string, args: readonly string[]): Promise<HelpAnswer> {
   return new Promise((resolve) => {
     // `-h filter=x` prints to stdout; some builds print errors to stderr with exit code 0 or 1.
-    execFile(path, ['-hide_banner', ...args], { timeout: 15_000, maxBuffer: 8 * 1024 * 1024 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+    execFile(path, ['-hide_banner', ...args], { timeout: 60_000, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ text: `${stdout}${stderr}`, answered: !(err && (err as { killed?: boolean }).killed) }),
+    );
   });
 }
 
 const cache = new Map<string, Promise<FfmpegFeatures>>();
 
-/** Detects (once per binary path, cached) what the ffmpeg at `path` supports. Never rejects. */
+/**
+ * Detects (once per binary path, cached) what the ffmpeg at `path` supports. Never rejects.
+ * A detection where ffmpeg did not answer in time is not cached, so a loaded machine's timeout
+ * does not leave the process believing ffmpeg lacks every encoder.
+ */
 export function detectFfmpegFeatures(path: string): Promise<FfmpegFeatures> {
   let features = cache.get(path);
   if (!features) {
     features = (async () => {
       const keys = Object.keys(FFMPEG_HELP_ARGS) as (keyof FfmpegHelpTexts)[];
-      const texts = await Promise.all(keys.map((k) => helpText(path, FFMPEG_HELP_ARGS[k])));
-      return parseFfmpegFeatures(Object.fromEntries(keys.map((k, i) => [k, texts[i]!])) as unknown as FfmpegHelpTexts);
+      const answers = await Promise.all(keys.map((k) => helpText(path, FFMPEG_HELP_ARGS[k])));
+      if (answers.some((a) => !a.answered)) cache.delete(path);
+      return parseFfmpegFeatures(Object.fromEntries(keys.map((k, i) => [k, answers[i]!.text])) as unknown as FfmpegHelpTexts);
     })();
     cache.set(path, features);
   }
