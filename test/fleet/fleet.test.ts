@@ -76,7 +76,7 @@ describe.skipIf(noNatsServer || noFfmpeg || noChromium).sequential('fleet end to
     step('participants in the rooms');
     // Six recording jobs: a one-bot config file as `spreed-bot jobs submit` takes it, one per room.
     const file = join(dir, 'job.yaml');
-    const options = `{ dir: ${join(dir, 'recordings')}, stopWhenEmptyMs: 3000 }`;
+    const options = `{ dir: ${join(dir, 'recordings')}, stopWhenEmptyMs: 20000 }`;
     await writeFile(file, `server: ${server.url}\nname: Recorder\nroom: ${rooms[0]}\nplugins:\n  - { name: record, options: ${options} }\n`);
     const template = await readJobFile(file);
     const ids: string[] = [];
@@ -152,7 +152,7 @@ describe.skipIf(noNatsServer || noFfmpeg || noChromium).sequential('fleet end to
     await page.close();
     page = undefined;
     await participants.leave();
-    await expect.poll(async () => (await jobs()).map((j) => j.status), { timeout: 60_000, interval: 500 }).toEqual(new Array(ROOMS).fill('finished'));
+    await expect.poll(async () => (await jobs()).map((j) => j.status), { timeout: 120_000, interval: 500 }).toEqual(new Array(ROOMS).fill('finished'));
 
     step('all finished');
     // Never two recorders in a room at once (each participant's view of the room) ...
