@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bot, autoAnswer, record } from '../../src/index.js';
 import { readSidecar, type MeetingRecording } from '../../src/media/index.js';
 import { useBrowser, type TestPage } from '../helpers/browser.js';
-import { noChromium, noFfmpeg } from '../helpers/env.js';
+import { noChromium, noFfmpeg, workInProgress } from '../helpers/env.js';
 import { probe } from '../helpers/ffprobe.js';
 import { testServer } from '../helpers/peers.js';
 
@@ -48,7 +48,7 @@ describe.skipIf(noChromium || noFfmpeg).sequential('record: screen shares (Chrom
     return { sidecar, file, media };
   }
 
-  it('records a share as <name>.screen.webm; the bye finalises it and the sidecar has its start and stop', async () => {
+  it.skipIf(workInProgress(17))('records a share as <name>.screen.webm; the bye finalises it and the sidecar has its start and stop', async () => {
     const room = `screen-${Date.now()}`;
     const bot = await recorderBot(room);
     try {
