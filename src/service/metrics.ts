@@ -33,6 +33,9 @@ export class BotMetrics {
   readonly #docsIn: Counter<'bot' | 'type'>;
   readonly #docsOut: Counter<'bot' | 'type'>;
 
+  /** The plugins' figures for the scrape in progress (one ask per scrape, not per gauge). */
+  #scrapeReports: { name: string; bot: Bot; report: BotMetricsReport }[] | undefined;
+
   constructor() {
     const registry = this.registry;
     const bots = this.#bots;
@@ -40,11 +43,10 @@ export class BotMetrics {
     this.#docsIn = new Counter({ name: 'spreed_bot_documents_in_total', help: 'Documents received, by type', labelNames: ['bot', 'type'], registers: [registry] });
     this.#docsOut = new Counter({ name: 'spreed_bot_documents_out_total', help: 'Frames sent, by type', labelNames: ['bot', 'type'], registers: [registry] });
     // One scrape reads several gauges: ask the plugins once per scrape, not once per gauge.
-    let cached: { at: number; rows: { name: string; bot: Bot; report: BotMetricsReport }[] } | undefined;
+    // text() clears it before every scrape, so two scrapes never share figures.
     const reports = () => {
-      const now = Date.now();
-      if (!cached || now - cached.at > 100) cached = { at: now, rows: [...bots].map((bot) => ({ name: bot.options.name, bot, report: bot.metricsReport() })) };
-      return cached.rows;
+      this.#scrapeReports ??= [...bots].map((bot) => ({ name: bot.options.name, bot, report: bot.metricsReport() }));
+      return this.#scrapeReports;
     };
     /** A gauge computed at scrape time from rows of `[labels, value]`. */
     const gauge = <L extends string>(name: string, help: string, labelNames: L[], rows: () => [Record<L, string>, number][]) =>
@@ -151,7 +153,12 @@ export class BotMetrics {
   }
 
   /** The Prometheus text exposition. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    this.#scrapeReports = undefined;
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.#scrapeReports = undefined;
+    }
   }
 }

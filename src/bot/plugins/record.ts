@@ -232,7 +232,9 @@ class RecordSession implements RecorderControl {
     ctx.onMetrics(() => {
       const stats = this.stats;
       return {
-        recordingsActive: this.#recorder ? new Set([...this.#tracks.keys()].map((t) => t.participantId)).size : 0,
+        // 'stopping' counts as ended: stop() resolves before finalized$ clears the recorder.
+        recordingsActive:
+          this.#recorder && this.#state.value.status === 'recording' ? new Set([...this.#tracks.keys()].map((t) => t.participantId)).size : 0,
         recordingBytesWritten: this.#done.bytesWritten + (stats?.bytesWritten ?? 0),
         recordingPacketsDropped: this.#done.packetsDropped + (stats?.packetsDropped ?? 0),
         rtpStreams: [...this.#tracks].map(([t, c]) => ({
