@@ -19,7 +19,7 @@ describe('ready bots in bots/', () => {
   it('the example config in deploy/ resolves every bot and plugin', async () => {
     const config = await loadRunConfig(join(import.meta.dirname, '../../deploy/bots.example.yaml'), {}, {});
     expect(config.bots.map((b) => b.name)).toEqual(['Recorder', 'Inbox']);
-    expect(config.health).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(config.health).toEqual({ host: '127.0.0.1', port: 9464, recordings: 'recordings' });
     expect(config.bots.map((b) => b.plugins!.map((p) => p.name))).toEqual([
       ['commands', 'autoAnswer', 'record'],
       ['commands', 'collectFiles'],
