@@ -2,7 +2,8 @@
  * The bench runner (`npm run bench [names…]`): runs every `bench/*.ts` module that exports
  * `run(): Promise<unknown>` (except this file), in sequence, or only the ones named on argv
  * (`npm run bench channel files`). Each bench writes `bench/results/<name>.json` itself and
- * returns a result whose `summary` string (when present) is printed here.
+ * returns a result whose `summary` string (when present) is printed here. `report` runs last, after
+ * any bench, so bench/results/REPORT.md and the README's table follow the results.
  */
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -29,7 +30,8 @@ async function main(): Promise<number> {
     console.error(`unknown bench ${unknown.join(', ')}; available: ${available.join(', ')}`);
     return 2;
   }
-  const selected = wanted.length > 0 ? available.filter((name) => wanted.includes(name)) : available;
+  const benches = available.filter((name) => name !== 'report' && (wanted.length === 0 || wanted.includes(name)));
+  const selected = available.includes('report') ? [...benches, 'report'] : benches;
   const summary: { name: string; ok: boolean; seconds: number; line: string }[] = [];
   for (const name of selected) {
     const mod: unknown = await import(pathToFileURL(join(here, `${name}.ts`)).href);
