@@ -5,7 +5,9 @@
  *
  * - `pipelined`: {@link fetchFile} with its defaults (several connections, a window of requests),
  * - `pipelined-1conn`: one connection, window 4,
- * - `stop-and-wait`: one connection, window 1 — the web client's downloader,
+ * - `stop-and-wait`: one connection, window 1 — the web client's downloader on one connection,
+ * - `web-client`: the stock web client's whole strategy (`fixtures/files-webclient-strategy.ts`: jobs
+ *   of 101 chunks, up to 5 token connections opened one per second, one chunk in flight on each),
  * - `raw`: the child pushes the same bytes on a bare data channel (256 KiB / 64 KiB watermarks).
  *
  * Every mode runs over two links in the same run:
@@ -23,7 +25,8 @@
  *
  * Every figure includes connection setup. Modes are interleaved over rounds and links, and the best
  * run of each counts, since the machine is shared; stop-and-wait runs once per link. Targets, on the
- * latency link: pipelined ≥ 3× stop-and-wait and ≥ 0.8× raw. Ratios are reported for both links.
+ * latency link: pipelined ≥ 3× stop-and-wait, ≥ 0.8× raw and ≥ 2× the web client's strategy (issue
+ * 16). Ratios are reported for both links.
  *
  * `web client` (issue 18, `fixtures/files-webclient.ts`): the Chromium fixture page downloads a
  * 25 MiB file with the stock web client's strategy (up to 5 token connections, one 60 000-byte chunk
@@ -51,6 +54,7 @@ import { fetchFile, type FileInfo } from '../src/files/index.js';
 import { DelayRelayProcess } from './fixtures/delay-relay-process.js';
 import type { DelayRelayStats } from './fixtures/delay-relay.js';
 import { CHUNK, ChildPeer } from './fixtures/files-peers.js';
+import { downloadLikeWebClient } from './fixtures/files-webclient-strategy.js';
 import { measureWebClient, type WebClientBenchResult } from './fixtures/files-webclient.js';
 
 // Environment overrides are for exploring; the defaults are the benchmark (watermarks and socket
@@ -61,6 +65,7 @@ const ROUNDS = Number(process.env.FILES_BENCH_ROUNDS ?? 2);
 const ONE_WAY_DELAY_MS = Number(process.env.FILES_BENCH_DELAY_MS ?? 20);
 const TARGET_VS_STOP_AND_WAIT = 3;
 const TARGET_VS_RAW = 0.8;
+const TARGET_VS_WEB_CLIENT = 2;
 /** Which parts run: the werift peers' modes and/or the web client's strategy against bot and browser. */
 const PARTS = (process.env.FILES_BENCH_PARTS ?? 'peers,webclient').split(',');
 const WEB_CLIENT_BYTES = Number(process.env.FILES_BENCH_WC_MB ?? 25) * 1024 * 1024;
@@ -93,6 +98,8 @@ export interface FilesBenchMode {
 export interface FilesBenchRatios {
   pipelinedVsStopAndWait: number;
   pipelinedVsRaw: number;
+  /** Against the `web-client` mode (the stock web client's strategy, werift to werift). */
+  pipelinedVsWebClient: number;
 }
 
 /** The modes measured over one link. */
@@ -104,7 +111,7 @@ export interface FilesBenchCondition {
   ratios: FilesBenchRatios;
   /** Whether the targets are judged on this link (the latency link only); {@link pass} is informative elsewhere. */
   judged: boolean;
-  pass: { vsStopAndWait: boolean; vsRaw: boolean };
+  pass: { vsStopAndWait: boolean; vsRaw: boolean; vsWebClient: boolean };
   /** Relay counters over all runs on this link (absent on loopback): proof the traffic went through it. */
   relay?: DelayRelayStats;
 }
@@ -116,9 +123,9 @@ export interface FilesPeersResult {
   /** The modes of the judged condition (kept at the top level for older readers). */
   modes: FilesBenchMode[];
   ratios: FilesBenchRatios;
-  targets: { vsStopAndWait: number; vsRaw: number };
+  targets: { vsStopAndWait: number; vsRaw: number; vsWebClient: number };
   /** On the latency link. */
-  pass: { vsStopAndWait: boolean; vsRaw: boolean };
+  pass: { vsStopAndWait: boolean; vsRaw: boolean; vsWebClient: boolean };
   conditions: FilesBenchCondition[];
   summary: string;
 }
@@ -161,6 +168,15 @@ async function timeFetch(peer: ChildPeer, info: FileInfo, target: string, connec
   return info.size / 1e6 / seconds;
 }
 
+/** Times one download with the web client's strategy; checks the bytes outside the timing. */
+async function timeWebClientStrategy(peer: ChildPeer, info: FileInfo, expected: Buffer): Promise<number> {
+  const started = performance.now();
+  const result = await downloadLikeWebClient({ connector: peer, peerId: 'bench-uploader', info });
+  const seconds = (performance.now() - started) / 1000;
+  if (!result.bytes.equals(expected)) throw new Error('files bench: web-client strategy download differs from the source');
+  return info.size / 1e6 / seconds;
+}
+
 /** `a + sign × b`, direction by direction. */
 function combineStats(a: DelayRelayStats, b: DelayRelayStats, sign: 1 | -1): DelayRelayStats {
   const dir = (d: 'aToB' | 'bToA') => ({
@@ -176,10 +192,15 @@ function ratiosOf(modes: FilesBenchMode[]): { ratios: FilesBenchRatios; pass: Fi
   const ratios = {
     pipelinedVsStopAndWait: Number((best('pipelined') / best('stop-and-wait')).toFixed(2)),
     pipelinedVsRaw: Number((best('pipelined') / best('raw')).toFixed(2)),
+    pipelinedVsWebClient: Number((best('pipelined') / best('web-client')).toFixed(2)),
   };
   return {
     ratios,
-    pass: { vsStopAndWait: ratios.pipelinedVsStopAndWait >= TARGET_VS_STOP_AND_WAIT, vsRaw: ratios.pipelinedVsRaw >= TARGET_VS_RAW },
+    pass: {
+      vsStopAndWait: ratios.pipelinedVsStopAndWait >= TARGET_VS_STOP_AND_WAIT,
+      vsRaw: ratios.pipelinedVsRaw >= TARGET_VS_RAW,
+      vsWebClient: ratios.pipelinedVsWebClient >= TARGET_VS_WEB_CLIENT,
+    },
   };
 }
 
@@ -200,6 +221,7 @@ async function runPeers(): Promise<FilesPeersResult> {
           { name: 'pipelined', runs: [], best: 0 },
           { name: 'pipelined-1conn', connections: 1, window: 4, runs: [], best: 0 },
           { name: 'stop-and-wait', connections: 1, window: 1, runs: [], best: 0 },
+          { name: 'web-client', connections: 5, window: 1, runs: [], best: 0 },
         ];
   const conditions = LINKS.map((link) => ({ link, modes: modeList(), verified: false, relay: undefined as DelayRelayStats | undefined }));
   try {
@@ -216,6 +238,8 @@ async function runPeers(): Promise<FilesPeersResult> {
           let mbps: number;
           if (mode.name === 'raw') {
             mbps = await timeRaw(peer, FILE_SIZE);
+          } else if (mode.name === 'web-client') {
+            mbps = await timeWebClientStrategy(peer, info, content);
           } else {
             // The first download on each link is also checked byte by byte.
             mbps = await timeFetch(peer, info, join(dir, 'out'), mode.connections, mode.window, condition.verified ? undefined : content);
@@ -259,26 +283,30 @@ async function runPeers(): Promise<FilesPeersResult> {
       return mbps.toFixed(mbps < 1 ? 2 : 1);
     };
     return (
-      `${c.name}: pipelined ${best('pipelined')} MB/s, stop-and-wait ${best('stop-and-wait')}, raw ${best('raw')} → ` +
-      `${c.ratios.pipelinedVsStopAndWait}× s&w, ${c.ratios.pipelinedVsRaw}× raw`
+      `${c.name}: pipelined ${best('pipelined')} MB/s, web client ${best('web-client')}, stop-and-wait ${best('stop-and-wait')}, raw ${best('raw')} → ` +
+      `${c.ratios.pipelinedVsWebClient}× wc, ${c.ratios.pipelinedVsStopAndWait}× s&w, ${c.ratios.pipelinedVsRaw}× raw`
     );
   };
-  const verdict = `${judged.pass.vsStopAndWait ? 'ok' : 'MISSED'} ≥${TARGET_VS_STOP_AND_WAIT}×, ${judged.pass.vsRaw ? 'ok' : 'MISSED'} ≥${TARGET_VS_RAW}×`;
+  const ok = (pass: boolean): string => (pass ? 'ok' : 'MISSED');
+  const verdict =
+    `${ok(judged.pass.vsWebClient)} ≥${TARGET_VS_WEB_CLIENT}× wc, ${ok(judged.pass.vsStopAndWait)} ≥${TARGET_VS_STOP_AND_WAIT}×, ` +
+    `${ok(judged.pass.vsRaw)} ≥${TARGET_VS_RAW}×`;
   const summary = `${describe(judged)} (${verdict}); ${measured.filter((c) => c !== judged).map(describe).join('; ')}`;
   const result: FilesPeersResult = {
     judgedOn: judged.name,
     modes: judged.modes,
     ratios: judged.ratios,
-    targets: { vsStopAndWait: TARGET_VS_STOP_AND_WAIT, vsRaw: TARGET_VS_RAW },
+    targets: { vsStopAndWait: TARGET_VS_STOP_AND_WAIT, vsRaw: TARGET_VS_RAW, vsWebClient: TARGET_VS_WEB_CLIENT },
     pass: judged.pass,
     conditions: measured,
     summary,
   };
   for (const c of measured) {
     console.log(
-      `files bench: ${c.name}: pipelined/stop-and-wait = ${c.ratios.pipelinedVsStopAndWait}×, pipelined/raw = ${c.ratios.pipelinedVsRaw}×` +
+      `files bench: ${c.name}: pipelined/web-client = ${c.ratios.pipelinedVsWebClient}×, pipelined/stop-and-wait = ${c.ratios.pipelinedVsStopAndWait}×, ` +
+        `pipelined/raw = ${c.ratios.pipelinedVsRaw}×` +
         (c === judged
-          ? ` (targets ≥ ${TARGET_VS_STOP_AND_WAIT}: ${c.pass.vsStopAndWait ? 'ok' : 'MISSED'}, ≥ ${TARGET_VS_RAW}: ${c.pass.vsRaw ? 'ok' : 'MISSED'})`
+          ? ` (targets ≥ ${TARGET_VS_WEB_CLIENT}: ${ok(c.pass.vsWebClient)}, ≥ ${TARGET_VS_STOP_AND_WAIT}: ${ok(c.pass.vsStopAndWait)}, ≥ ${TARGET_VS_RAW}: ${ok(c.pass.vsRaw)})`
           : ' (not judged: no round trips to hide)'),
     );
   }
