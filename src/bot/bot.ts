@@ -1,90 +1,21 @@
-import { BehaviorSubject, Subject, concat, defer, filter, from, takeUntil, type Observable, type Subscription } from 'rxjs';
-import type { Signaling } from '../peer/index.js';
+import { BehaviorSubject, Subject, filter, takeUntil, type Observable } from 'rxjs';
 import { Channel, type ChannelState } from '../channel/index.js';
 import type { OutgoingFrame, Received, SessionStatus } from '../protocol/index.js';
 import { RoomState, type Participant } from '../room/index.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import type { BotOptions, BotState } from './bot-options.js';
 import { BOT_STATUS_KEY, isBot } from './bot-traffic.js';
 import { ChatService, type IncomingChat } from './chat.js';
-import { CommandRegistry, type PluginCommands } from './commands.js';
-import { FaultBudget, type FaultLimit } from './fault-budget.js';
-import { guardProcess, inScope, runInScope, type FaultOrigin, type PluginScope } from './isolation.js';
+import { CommandRegistry } from './commands.js';
+import { guardProcess, inScope } from './isolation.js';
 import { refuseStartWhileLoadingModule } from './module-guard.js';
-import type { BotMetricsReport, Plugin, PluginContext, Teardown } from './plugin.js';
+import type { BotMetricsReport, Plugin, PluginContext } from './plugin.js';
+import { PluginHost, type LoadedPlugin } from './plugin-host.js';
 import { preflightPlugins } from './preflight.js';
 import { ServiceRegistry } from './services.js';
+import { SignalingReplay } from './signaling-replay.js';
 
-/** Options of a {@link Bot}. */
-export interface BotOptions {
-  /** WebSocket URL of the channeling server, e.g. `ws://127.0.0.1:8080/ws`. */
-  server: string;
-  /** Room name to join (`''` is the server's default room). */
-  room: string;
-  /** Room PIN, when the room is protected. Never logged. */
-  pin?: string;
-  /** Display name published in the bot's Status. */
-  name: string;
-  /**
-   * Extra Status fields: `buddyPicture` (data URL) and `message`. The Status also carries
-   * `bot: true` so other bots do not answer this one; `{ bot: false }` turns that off.
-   */
-  status?: { buddyPicture?: string | null; message?: string | null; [key: string]: unknown };
-  /** Plugins, set up in order after joining and torn down in reverse order. */
-  plugins?: Plugin<any>[];
-  /** Per-plugin configuration, keyed by plugin name; handed to the plugin as `ctx.config`. */
-  pluginConfig?: Record<string, unknown>;
-  /** Logger. @defaultValue a silent logger */
-  logger?: Logger;
-  /** User agent sent in Hello. @defaultValue `'spreed-bot'` */
-  ua?: string;
-  /** How long `stop()` waits for plugins' stop hooks (finalising recordings, transfers). @defaultValue 30000 */
-  stopTimeoutMs?: number;
-  /**
-   * How long `start()` retries the first connection before it rejects with ChannelError
-   * `connect_failed`, whose message names the URL and the last cause (e.g. a refused port). An
-   * unknown host, an HTTP 4xx on the WebSocket upgrade or a TLS failure rejects at once.
-   * `Infinity` retries until the server answers (the service supervisor's choice: it logs each
-   * change of cause once and retries permanent ones itself). @defaultValue 10000
-   */
-  startTimeoutMs?: number;
-  /** A ready channel to use instead of creating one (tests, custom transports). */
-  channel?: Channel;
-  /**
-   * A plugin with this many faults (uncaught errors in its subscribers, timers, promises or hooks)
-   * within the window is disabled: its streams end, its commands go, its stop hooks and teardown
-   * run; the bot and the other plugins keep running. @defaultValue `{ faults: 5, windowMs: 60000 }`
-   */
-  pluginFaultLimit?: FaultLimit;
-}
-
-/** Lifecycle state of a bot. */
-export type BotState =
-  | { status: 'idle' }
-  | { status: 'starting' }
-  | { status: 'running' }
-  | { status: 'stopping' }
-  | { status: 'stopped' }
-  | { status: 'failed'; error: Error };
-
-const MAX_EARLY_SIGNALS = 500;
-
-interface LoadedPlugin {
-  readonly plugin: Plugin<any>;
-  readonly scope: PluginScope;
-  readonly logger: Logger;
-  readonly budget: FaultBudget;
-  /** Ends the plugin's streams when it is disabled. */
-  readonly ended$: Subject<void>;
-  /** Unregisters the commands it registered. */
-  readonly commands: (() => void)[];
-  teardown?: Teardown;
-  disabled: boolean;
-}
-
-interface PluginHook<T> {
-  readonly owner: LoadedPlugin;
-  readonly hook: () => T;
-}
+export type { BotOptions, BotState } from './bot-options.js';
 
 /**
  * A bot: one channel, its room state, and its plugins. Several bots in one process are
@@ -107,27 +38,14 @@ export class Bot {
   readonly logger: Logger;
   readonly options: Readonly<BotOptions>;
   /** Errors thrown by plugins, by plugin name (for metrics). */
-  readonly pluginErrors = new Map<string, number>();
+  readonly pluginErrors: Map<string, number>;
   readonly #state = new BehaviorSubject<BotState>({ status: 'idle' });
   readonly #stopped = new Subject<void>();
-  readonly #plugins: LoadedPlugin[] = [];
-  readonly #stopHooks: PluginHook<void | Promise<void>>[] = [];
-  readonly #metricProviders: PluginHook<BotMetricsReport>[] = [];
-  readonly #closeHooks: PluginHook<void | Promise<void>>[] = [];
-  /** Plugins being disabled (their stop hooks and teardown); `stop()` waits for them. */
-  readonly #disabling = new Set<Promise<void>>();
+  readonly #plugins: PluginHost;
+  readonly #replay: SignalingReplay;
   #releaseGuard?: () => void;
   #stopping?: Promise<void>;
   #statusPatch: Record<string, unknown> = {};
-  /** The current room's Welcome and the server's latest Conference doc, replayed to late subscribers. */
-  #roomReplay: { welcome?: Received<'Welcome'>; conference?: Received<'Conference'> } = {};
-  /**
-   * Call signalling (Offer/Answer/Candidate/Bye) that arrived after joining but before any
-   * document-driven layer subscribed (peers offer as soon as the server's Conference doc names
-   * us, often before the plugins are set up). Handed to the first subscriber, then dropped.
-   */
-  #earlySignals: Received[] | undefined = [];
-  readonly #replaySubscription: Subscription;
 
   constructor(options: BotOptions) {
     this.options = options;
@@ -140,42 +58,15 @@ export class Bot {
       { displayName: (id) => this.displayName(id), isBot: (id) => isBot(this.room.get(id)) },
       this.logger.child({ layer: 'chat' }),
     );
-    this.#replaySubscription = this.channel.documents$.subscribe((r) => {
-      if (r.kind === 'Welcome') this.#roomReplay = { welcome: r };
-      else if (r.kind === 'Conference' && !r.from) this.#roomReplay.conference = r;
-      else if (this.#earlySignals && (r.kind === 'Offer' || r.kind === 'Answer' || r.kind === 'Candidate' || r.kind === 'Bye')) {
-        if (this.#earlySignals.length < MAX_EARLY_SIGNALS) this.#earlySignals.push(r);
-      }
+    this.#replay = new SignalingReplay(this.channel, this.room);
+    this.#plugins = new PluginHost({
+      logger: this.logger,
+      commands: this.commands,
+      isRunning: () => this.state.status === 'running' || this.state.status === 'starting',
+      stopTimeoutMs: options.stopTimeoutMs,
+      faultLimit: options.pluginFaultLimit,
     });
-  }
-
-  /**
-   * The channel as layers driven by documents see it: the room's Welcome and the server's latest
-   * Conference document (trimmed to who is still here) are replayed first, so a call manager
-   * created after joining still learns it is in a Conference-type room and whom to connect to.
-   */
-  #signaling(): Signaling {
-    const channel = this.channel;
-    const replay = (): Received[] => {
-      const { welcome, conference } = this.#roomReplay;
-      const out: Received[] = welcome ? [welcome] : [];
-      if (conference) {
-        const present = (id: string) => id === channel.id || this.room.get(id) !== undefined;
-        out.push({ ...conference, doc: { ...conference.doc, Conference: conference.doc.Conference.filter(present) } });
-      }
-      // Only the first subscriber (the call manager) gets the early signalling.
-      if (this.#earlySignals) out.push(...this.#earlySignals.splice(0));
-      this.#earlySignals = undefined;
-      return out;
-    };
-    return {
-      get id() {
-        return channel.id;
-      },
-      documents$: concat(defer(() => from(replay())), channel.documents$),
-      send: (frame) => channel.send(frame),
-      iceServers: () => channel.iceServers(),
-    };
+    this.pluginErrors = this.#plugins.errors;
   }
 
   /** Lifecycle state. */
@@ -203,23 +94,7 @@ export class Bot {
 
   /** Sums what the plugins report for metrics (calls, recordings, transfers). */
   metricsReport(): BotMetricsReport {
-    const out: BotMetricsReport = {};
-    for (const { owner, hook } of this.#metricProviders) {
-      let part: BotMetricsReport;
-      try {
-        part = runInScope(owner.scope, hook);
-      } catch (error) {
-        owner.scope.report(error, 'hook', { hook: 'metrics' });
-        continue;
-      }
-      out.callsActive = (out.callsActive ?? 0) + (part.callsActive ?? 0);
-      out.recordingsActive = (out.recordingsActive ?? 0) + (part.recordingsActive ?? 0);
-      out.recordingBytesWritten = (out.recordingBytesWritten ?? 0) + (part.recordingBytesWritten ?? 0);
-      out.recordingPacketsDropped = (out.recordingPacketsDropped ?? 0) + (part.recordingPacketsDropped ?? 0);
-      if (part.rtpStreams) (out.rtpStreams ??= []).push(...part.rtpStreams);
-      if (part.fileTransfers) (out.fileTransfers ??= []).push(...part.fileTransfers);
-    }
-    return out;
+    return this.#plugins.metricsReport();
   }
 
   /** Display name of a session id. */
@@ -250,7 +125,7 @@ export class Bot {
       await this.channel.hello({ room: this.options.room, pin: this.options.pin, ua: this.options.ua ?? 'spreed-bot' });
       this.logger.info({ room: this.options.room, id: this.channel.id }, 'joined room');
       for (const plugin of this.options.plugins ?? []) await this.use(plugin);
-      this.#earlySignals = undefined; // no plugin drives calls: nothing will ever read them
+      this.#replay.dropEarlySignals(); // no plugin drives calls: nothing will ever read them
       this.#state.next({ status: 'running' });
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
@@ -262,24 +137,7 @@ export class Bot {
 
   /** Adds and sets up a plugin on a running (or starting) bot. A failing setup is logged and the plugin disabled. */
   async use(plugin: Plugin<any>): Promise<void> {
-    const logger = this.logger.child({ plugin: plugin.name });
-    const loaded: LoadedPlugin = {
-      plugin,
-      logger,
-      scope: { plugin: plugin.name, report: (error, origin, detail) => this.#fault(loaded, error, origin, detail) },
-      budget: new FaultBudget(this.options.pluginFaultLimit),
-      ended$: new Subject<void>(),
-      commands: [],
-      disabled: false,
-    };
-    this.#plugins.push(loaded);
-    try {
-      const ctx = this.#context(loaded);
-      loaded.teardown = await runInScope(loaded.scope, () => plugin.setup(ctx));
-      logger.debug('plugin set up');
-    } catch (error) {
-      this.#fault(loaded, error, 'setup');
-    }
+    await this.#plugins.load(plugin, (loaded) => plugin.setup(this.#context(loaded)));
   }
 
   /**
@@ -300,15 +158,11 @@ export class Bot {
   }
 
   async #shutdown(): Promise<void> {
-    const timeoutMs = this.options.stopTimeoutMs ?? 30_000;
-    await this.#runStopHooks(this.#stopHooks.splice(0));
-    await Promise.all(this.#disabling);
-    for (const loaded of this.#plugins.splice(0).reverse()) await this.#teardown(loaded);
-    for (const hook of this.#closeHooks.splice(0).reverse()) await this.#runHook(hook, 'close');
+    await this.#plugins.shutdown();
     this.#stopped.next();
     this.#stopped.complete();
     this.chat.close();
-    this.#replaySubscription.unsubscribe();
+    this.#replay.close();
     try {
       if (this.channel.state.status === 'joined') this.channel.leave();
     } catch {
@@ -317,108 +171,6 @@ export class Bot {
     this.room.close();
     await this.channel.close();
     this.#releaseGuard?.();
-  }
-
-  /** Runs stop hooks in parallel, each in its plugin's scope, bounded by `stopTimeoutMs`. */
-  async #runStopHooks(hooks: PluginHook<void | Promise<void>>[]): Promise<void> {
-    if (hooks.length === 0) return;
-    const timeoutMs = this.options.stopTimeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(hooks.map((hook) => this.#runHook(hook, 'stop'))),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          this.logger.warn({ timeoutMs }, 'stop hooks did not finish in time; continuing shutdown');
-          resolve();
-        }, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-  }
-
-  async #runHook({ owner, hook }: PluginHook<void | Promise<void>>, kind: 'stop' | 'close'): Promise<void> {
-    try {
-      await runInScope(owner.scope, hook);
-    } catch (error) {
-      this.#fault(owner, error, 'hook', { hook: kind });
-    }
-  }
-
-  async #teardown(loaded: LoadedPlugin): Promise<void> {
-    loaded.ended$.next();
-    loaded.ended$.complete();
-    for (const off of loaded.commands.splice(0)) off();
-    try {
-      await runInScope(loaded.scope, () => runTeardown(loaded.teardown));
-    } catch (error) {
-      this.#fault(loaded, error, 'hook', { hook: 'teardown' });
-    }
-  }
-
-  /**
-   * A fault in a plugin's code: counted (for `/metrics`) and logged with the plugin's name. A
-   * failed setup disables the plugin at once; other faults disable it when they exceed
-   * `pluginFaultLimit`. A failed command is answered to its sender and never disables a plugin
-   * (any user could trigger it).
-   */
-  #fault(loaded: LoadedPlugin, error: unknown, origin: FaultOrigin, detail: Record<string, unknown> = {}): void {
-    const name = loaded.plugin.name;
-    const count = (this.pluginErrors.get(name) ?? 0) + 1;
-    this.pluginErrors.set(name, count);
-    const { logger } = loaded;
-    if (loaded.disabled) {
-      logger.debug({ err: error, origin, ...detail }, 'fault in a disabled plugin');
-      return;
-    }
-    if (origin === 'command') {
-      logger.warn({ err: error, ...detail }, 'command failed; the sender got the error');
-      return;
-    }
-    if (origin === 'setup') {
-      logger.error({ err: error }, 'plugin setup failed; plugin disabled');
-      this.#disable(loaded);
-      return;
-    }
-    logger.error({ err: error, origin, ...detail }, 'plugin fault (isolated; the bot and the other plugins keep running)');
-    const exhausted = loaded.budget.record();
-    const running = this.state.status === 'running' || this.state.status === 'starting';
-    if (exhausted && running) {
-      const { faults, windowMs } = loaded.budget.limit;
-      logger.error({ faults, windowMs }, `plugin disabled after ${faults} faults in ${Math.round(windowMs / 1000)} s`);
-      this.#disable(loaded);
-    }
-  }
-
-  /** Takes a plugin out: ends its streams and commands, runs its stop hooks (finalising its work), then its teardown. */
-  #disable(loaded: LoadedPlugin): void {
-    if (loaded.disabled) return;
-    loaded.disabled = true;
-    const index = this.#plugins.indexOf(loaded);
-    if (index >= 0) this.#plugins.splice(index, 1);
-    const own = <T>(hooks: PluginHook<T>[]) => hooks.filter((h) => h.owner === loaded);
-    const stopHooks = own(this.#stopHooks);
-    for (const hook of stopHooks) this.#stopHooks.splice(this.#stopHooks.indexOf(hook), 1);
-    const done = (async () => {
-      loaded.ended$.next();
-      await this.#runStopHooks(stopHooks);
-      await this.#teardown(loaded);
-    })();
-    this.#disabling.add(done);
-    void done.finally(() => this.#disabling.delete(done));
-  }
-
-  #commandsFor(loaded: LoadedPlugin): PluginCommands {
-    const registry = this.commands;
-    return {
-      register: (command) => {
-        const off = registry.register(command, loaded.scope);
-        loaded.commands.push(off);
-        return off;
-      },
-      get: (name) => registry.get(name),
-      list: () => registry.list(),
-      run: (command, args, message) => registry.run(command, args, message),
-    };
   }
 
   #context(loaded: LoadedPlugin): PluginContext<any> {
@@ -456,29 +208,17 @@ export class Bot {
         delivery$: scoped(this.chat.delivery$),
         receive: (received) => this.chat.receive(received),
       },
-      signaling: this.#signaling(),
+      signaling: this.#replay.signaling(),
       updateStatus: (patch) => {
         this.#statusPatch = { ...this.#statusPatch, ...patch };
         this.channel.setStatus(this.status);
       },
-      commands: this.#commandsFor(loaded),
+      commands: this.#plugins.commandsFor(loaded),
       services: this.services,
       displayName: (id: string) => this.displayName(id),
-      onMetrics: (hook) => {
-        this.#metricProviders.push({ owner: loaded, hook });
-      },
-      onClose: (hook) => {
-        this.#closeHooks.push({ owner: loaded, hook });
-      },
-      onStop: (hook) => {
-        this.#stopHooks.push({ owner: loaded, hook });
-      },
+      onMetrics: (hook) => this.#plugins.onMetrics(loaded, hook),
+      onClose: (hook) => this.#plugins.onClose(loaded, hook),
+      onStop: (hook) => this.#plugins.onStop(loaded, hook),
     };
   }
-}
-
-async function runTeardown(teardown: Teardown): Promise<void> {
-  if (!teardown) return;
-  if (typeof teardown === 'function') await teardown();
-  else teardown.unsubscribe();
 }
