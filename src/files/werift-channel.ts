@@ -1,7 +1,7 @@
 import { Observable, ReplaySubject, Subject } from 'rxjs';
 import type { RTCDataChannel } from 'werift';
 import type { ChunkChannel } from './types.js';
-import { FILE_TRANSFER_MAX_BURST, raiseWeriftSctpBurst } from './werift-tuning.js';
+import { FILE_TRANSFER_MAX_BURST, delayWeriftSctpAcks, raiseWeriftSctpBurst } from './werift-tuning.js';
 
 /** Anything that owns the data channel and must be closed with it, usually the `RTCPeerConnection`. */
 export interface ChannelOwner {
@@ -26,6 +26,13 @@ export interface WeriftChannelOptions {
    * @defaultValue {@link FILE_TRANSFER_MAX_BURST} (64)
    */
   maxBurst?: number;
+  /**
+   * Delayed SACKs on the channel's association ({@link delayWeriftSctpAcks}): every second DATA
+   * packet is acknowledged instead of every one, which halves the SACKs a downloader sends and the
+   * sender processes.
+   * @defaultValue true
+   */
+  delayedAck?: boolean;
 }
 
 /**
@@ -40,6 +47,7 @@ export function fromWeriftDataChannel(dc: RTCDataChannel, options: WeriftChannel
   let ownerClosed = false;
   let closeRequested = false;
   raiseWeriftSctpBurst(dc, options.maxBurst ?? FILE_TRANSFER_MAX_BURST);
+  delayWeriftSctpAcks(dc, options.delayedAck ?? true);
 
   const closeOwner = (): void => {
     if (ownerClosed) return;

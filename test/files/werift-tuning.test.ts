@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { RTCDataChannel } from 'werift';
 import { describe, expect, it } from 'vitest';
-import { FILE_TRANSFER_MAX_BURST, fromWeriftDataChannel, raiseWeriftSctpBurst } from '../../src/files/index.js';
+import { FILE_TRANSFER_MAX_BURST, delayWeriftSctpAcks, fromWeriftDataChannel, raiseWeriftSctpBurst } from '../../src/files/index.js';
 import { openRawWeriftPair } from './helpers.js';
 
 /** The SCTP association under a werift channel, as far as these tests look into it. */
 interface SctpInternals {
   maxBurst?: number;
+  delayedAck?: boolean;
+  sackNeeded: boolean;
+  sackTimeout?: unknown;
   cwnd: number;
   sendChunk(chunk: { type: number }): Promise<void>;
   receiveSackChunk(chunk: unknown): Promise<void>;
@@ -14,6 +17,7 @@ interface SctpInternals {
 const sctpOf = (dc: RTCDataChannel) => (dc as unknown as { sctp: { sctp: SctpInternals } }).sctp.sctp;
 
 const DATA_CHUNK = 0;
+const SACK_CHUNK = 3;
 
 /**
  * Sends one 60 000-byte chunk on an idle association whose congestion window is open (as after a
@@ -71,6 +75,80 @@ describe('werift SCTP Max.Burst (patches/werift+0.24.4.patch)', () => {
     expect(sctpOf(dc).maxBurst).toBe(FILE_TRANSFER_MAX_BURST);
     expect(sctpOf(rdc).maxBurst).toBe(4);
     expect(raiseWeriftSctpBurst({} as never)).toBe(false); // unknown shape: does nothing
+    await Promise.all([offererPc.close(), answererPc.close()]);
+  });
+});
+
+/**
+ * Sends `messages` 60 000-byte chunks one after the other (the next once the previous arrived, like a
+ * stop-and-wait downloader) and counts the SACKs the receiving side sent. Also checks that after each
+ * message nothing is left waiting for the delayed-ACK timer: the last fragment is acked at once.
+ */
+async function sacksForMessages(dc: RTCDataChannel, rdc: RTCDataChannel, messages: number): Promise<{ sacks: number; dataPackets: number; leftPending: number }> {
+  const receiver = sctpOf(rdc);
+  const sender = sctpOf(dc);
+  sender.cwnd = 256 * 1024; // an open window, as after a few chunks
+  let sacks = 0;
+  let dataPackets = 0;
+  let leftPending = 0;
+  const sendSack = receiver.sendChunk.bind(receiver);
+  receiver.sendChunk = (chunk) => {
+    if (chunk.type === SACK_CHUNK) sacks++;
+    return sendSack(chunk);
+  };
+  const sendData = sender.sendChunk.bind(sender);
+  sender.sendChunk = (chunk) => {
+    if (chunk.type === DATA_CHUNK) dataPackets++;
+    return sendData(chunk);
+  };
+  for (let i = 0; i < messages; i++) {
+    const arrived = new Promise<void>((resolve) => {
+      const sub = rdc.onMessage.subscribe(() => {
+        sub.unSubscribe();
+        resolve();
+      });
+    });
+    dc.send(randomBytes(60_012));
+    await arrived;
+    await new Promise((resolve) => setImmediate(resolve)); // the packet's handling finishes
+    if (receiver.sackNeeded || receiver.sackTimeout !== undefined) leftPending++;
+  }
+  return { sacks, dataPackets, leftPending };
+}
+
+describe('werift SCTP delayed SACK (patches/werift+0.24.4.patch)', () => {
+  it("is off by default: werift acks every DATA packet", async () => {
+    const { dc, rdc, offererPc, answererPc } = await openRawWeriftPair();
+    try {
+      expect(sctpOf(rdc).delayedAck).toBe(false); // the patch is applied and keeps werift's behaviour
+      const { sacks, dataPackets } = await sacksForMessages(dc, rdc, 4);
+      expect(dataPackets).toBe(4 * 51);
+      expect(sacks).toBeGreaterThanOrEqual(dataPackets);
+    } finally {
+      await Promise.all([offererPc.close(), answererPc.close()]);
+    }
+  });
+
+  it('on, the receiver acks every second packet and at once at each message end', async () => {
+    const { dc, rdc, offererPc, answererPc } = await openRawWeriftPair();
+    try {
+      expect(delayWeriftSctpAcks(rdc)).toBe(true);
+      const { sacks, dataPackets, leftPending } = await sacksForMessages(dc, rdc, 4);
+      expect(dataPackets).toBe(4 * 51);
+      expect(sacks).toBeLessThanOrEqual(4 * 27); // 25 pairs + the message's last fragment (+1 slack)
+      expect(leftPending).toBe(0); // the last fragment did not wait for the 200 ms timer
+    } finally {
+      await Promise.all([offererPc.close(), answererPc.close()]);
+    }
+  });
+
+  it('fromWeriftDataChannel turns it on for the channels that carry files', async () => {
+    const { dc, rdc, offererPc, answererPc } = await openRawWeriftPair();
+    fromWeriftDataChannel(dc, { owner: offererPc });
+    fromWeriftDataChannel(rdc, { owner: answererPc, delayedAck: false });
+    expect(sctpOf(dc).delayedAck).toBe(true);
+    expect(sctpOf(rdc).delayedAck).toBe(false);
+    expect(delayWeriftSctpAcks({} as never)).toBe(false); // unknown shape: does nothing
     await Promise.all([offererPc.close(), answererPc.close()]);
   });
 });
