@@ -39,7 +39,9 @@
  * `FILES_BENCH_MODES='[{"name":"deep","connections":1,"window":16}]'`, `FILES_BENCH_MB`,
  * `FILES_BENCH_ROUNDS`, `FILES_BENCH_SOCKET_BUFFER`, `FILES_BENCH_HIGH` / `FILES_BENCH_LOW`;
  * `FILES_BENCH_PARTS=webclient` (or `peers`) runs only that part, `FILES_BENCH_WC_MB` and
- * `FILES_BENCH_WC_ROUNDS` size the web-client part.
+ * `FILES_BENCH_WC_ROUNDS` size the web-client part, `FILES_BENCH_BOT_NICE` sets the bot process's
+ * nice value (Chromium runs its network threads at −8 when it may) and `FILES_BENCH_TRACE=1` has
+ * the bot print where each round's chunk time went (`fixtures/files-sctp-trace.ts`).
  *
  * Run: `npx tsx bench/files.ts` (or through `bench/run.ts`, which calls {@link run}).
  * Writes `bench/results/files.json`.
@@ -321,7 +323,7 @@ async function runWebClient(): Promise<WebClientBenchResult | undefined> {
   }
   const wc = await measureWebClient({ bytes: WEB_CLIENT_BYTES, rounds: WEB_CLIENT_ROUNDS });
   console.log(
-    `files bench: web client ← bot ${wc.bot.median} MB/s (chunk p50 ${wc.bot.chunkMs.p50} ms), ← browser ${wc.browser.median} MB/s ` +
+    `files bench: web client ← bot (nice ${wc.botNice}) ${wc.bot.median} MB/s (chunk p50 ${wc.bot.chunkMs.p50} ms), ← browser ${wc.browser.median} MB/s ` +
       `(chunk p50 ${wc.browser.chunkMs.p50} ms): ${wc.ratio}× (rounds ${wc.roundRatios.join(', ')}; target ≥ ${wc.target}: ${wc.pass ? 'ok' : 'MISSED'})`,
   );
   return wc;
@@ -332,7 +334,7 @@ export async function run(): Promise<FilesBenchResult> {
   const peers = PARTS.includes('peers') ? await runPeers() : undefined;
   const webClient = PARTS.includes('webclient') ? await runWebClient() : undefined;
   const wcSummary = webClient
-    ? `web client (5 conns, 1 chunk in flight, loopback): bot ${webClient.bot.median} MB/s vs browser ${webClient.browser.median} → ${webClient.ratio}× (${webClient.pass ? 'ok' : 'MISSED'} ≥${webClient.target}×)`
+    ? `web client (5 conns, 1 chunk in flight, loopback): bot (nice ${webClient.botNice}) ${webClient.bot.median} MB/s vs browser ${webClient.browser.median} → ${webClient.ratio}× (${webClient.pass ? 'ok' : 'MISSED'} ≥${webClient.target}×)`
     : undefined;
   const result: FilesBenchResult = {
     bench: 'files',
