@@ -35,8 +35,19 @@ function toStream(raw: Buffer[], clockRate: number, durationMs: number): RtpStre
 /**
  * Encodes `seconds` of lavfi testsrc/sine with ffmpeg to RTP (as fast as possible) and captures
  * the packets on local UDP sockets; replay them paced by {@link RtpStreamFixture.packets}.at.
+ * Defaults: 320x240 at 20 fps; VP8 at 300 kbit/s with a keyframe every 10 frames. `noise` adds
+ * moving grain so that VP8 spends its whole `videoKbps` (a camera's bitrate, not a test card's).
  */
-export async function makeRtpFixture(options: { seconds: number; video?: 'vp8' | 'h264'; audio?: boolean; size?: string }): Promise<RtpFixture> {
+export async function makeRtpFixture(options: {
+  seconds: number;
+  video?: 'vp8' | 'h264';
+  audio?: boolean;
+  size?: string;
+  fps?: number;
+  videoKbps?: number;
+  keyframeEvery?: number;
+  noise?: boolean;
+}): Promise<RtpFixture> {
   const { seconds } = options;
   const audioSock = options.audio === false ? undefined : await listen();
   const videoSock = options.video ? await listen() : undefined;
@@ -47,14 +58,15 @@ export async function makeRtpFixture(options: { seconds: number; video?: 'vp8' |
     s.on('message', (m) => captured.get(s)!.push(m));
   }
   const args = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
-  if (videoSock) args.push('-f', 'lavfi', '-i', `testsrc=size=${options.size ?? '320x240'}:rate=20:duration=${seconds}`);
+  const grain = options.noise ? ',noise=alls=12:allf=t' : '';
+  if (videoSock) args.push('-f', 'lavfi', '-i', `testsrc=size=${options.size ?? '320x240'}:rate=${options.fps ?? 20}:duration=${seconds}${grain}`);
   if (audioSock) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`);
   let input = 0;
   if (videoSock) {
     const codec =
       options.video === 'h264'
         ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '10', '-bsf:v', 'dump_extra']
-        : ['-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '300k', '-g', '10', '-auto-alt-ref', '0'];
+        : vp8Args(options.videoKbps, options.keyframeEvery ?? 10);
     args.push('-map', `${input++}:v`, ...codec, '-payload_type', '96', '-ssrc', '1111', '-f', 'rtp', '-pkt_size', '1200', `rtp://127.0.0.1:${videoSock.address().port}`);
   }
   if (audioSock) {
@@ -74,19 +86,29 @@ export async function makeRtpFixture(options: { seconds: number; video?: 'vp8' |
   return fixture;
 }
 
+function vp8Args(kbps: number | undefined, gop: number): string[] {
+  // A given rate is held (min = max) and encoded fast; the default keeps libvpx's own rate control.
+  const rate = kbps === undefined ? ['-b:v', '300k'] : ['-b:v', `${kbps}k`, '-minrate', `${kbps}k`, '-maxrate', `${kbps}k`, '-cpu-used', '8'];
+  return ['-c:v', 'libvpx', '-deadline', 'realtime', ...rate, '-g', String(gop), '-keyint_min', String(gop), '-auto-alt-ref', '0'];
+}
+
 /**
  * Replays fixtures in real time, looping with continuous sequence numbers and timestamps.
  * One timer drives every registered stream.
  */
 export class RtpReplayer {
-  private readonly streams: { fixture: RtpStreamFixture; write: (data: Buffer) => void; index: number; loop: number }[] = [];
+  private readonly streams: { fixture: RtpStreamFixture; write: (data: Buffer) => void; index: number; loop: number; offsetMs: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private t0 = 0;
   sent = 0;
 
-  /** Adds a stream; `write` receives a fresh Buffer per packet. */
-  add(fixture: RtpStreamFixture, write: (data: Buffer) => void): void {
-    this.streams.push({ fixture, write, index: 0, loop: 0 });
+  /**
+   * Adds a stream; `write` receives a fresh Buffer per packet. A stream added after {@link start}
+   * begins now; `offsetMs` delays it further (so that many streams' keyframes do not coincide).
+   */
+  add(fixture: RtpStreamFixture, write: (data: Buffer) => void, offsetMs = 0): void {
+    const now = this.t0 ? Date.now() - this.t0 : 0;
+    this.streams.push({ fixture, write, index: 0, loop: 0, offsetMs: now + offsetMs });
   }
 
   start(tickMs = 10): void {
@@ -104,7 +126,7 @@ export class RtpReplayer {
       const { packets, durationMs, clockRate } = s.fixture;
       for (;;) {
         const p = packets[s.index]!;
-        if (s.loop * durationMs + p.at > elapsed) break;
+        if (s.offsetMs + s.loop * durationMs + p.at > elapsed) break;
         const data = Buffer.from(p.data);
         if (s.loop > 0) {
           data.writeUInt16BE((data.readUInt16BE(2) + s.loop * packets.length) & 0xffff, 2);
