@@ -66,7 +66,7 @@ export async function makeRtpFixture(options: {
     const codec =
       options.video === 'h264'
         ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '10', '-bsf:v', 'dump_extra']
-        : vp8Args(options.videoKbps, options.keyframeEvery ?? 10);
+        : vp8Args(options.videoKbps, options.keyframeEvery);
     args.push('-map', `${input++}:v`, ...codec, '-payload_type', '96', '-ssrc', '1111', '-f', 'rtp', '-pkt_size', '1200', `rtp://127.0.0.1:${videoSock.address().port}`);
   }
   if (audioSock) {
@@ -86,10 +86,11 @@ export async function makeRtpFixture(options: {
   return fixture;
 }
 
-function vp8Args(kbps: number | undefined, gop: number): string[] {
+function vp8Args(kbps: number | undefined, gop: number | undefined): string[] {
   // A given rate is held (min = max) and encoded fast; the default keeps libvpx's own rate control.
   const rate = kbps === undefined ? ['-b:v', '300k'] : ['-b:v', `${kbps}k`, '-minrate', `${kbps}k`, '-maxrate', `${kbps}k`, '-cpu-used', '8'];
-  return ['-c:v', 'libvpx', '-deadline', 'realtime', ...rate, '-g', String(gop), '-keyint_min', String(gop), '-auto-alt-ref', '0'];
+  const keyframes = gop === undefined ? ['-g', '10'] : ['-g', String(gop), '-keyint_min', String(gop)];
+  return ['-c:v', 'libvpx', '-deadline', 'realtime', ...rate, ...keyframes, '-auto-alt-ref', '0'];
 }
 
 /**
