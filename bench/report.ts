@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { figuresOf, type FigureRow } from './report-figures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** Where the benches write their results. */
-export const resultsDir = join(here, 'results');
-/** The README whose bench table this keeps. */
-export const readmePath = join(here, '..', 'README.md');
+/** Where the benches write their results (`BENCH_RESULTS_DIR` elsewhere, e.g. for a test). */
+export const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(here, 'results');
+/** The README whose bench table this keeps (`BENCH_README` for another one). */
+export const readmePath = process.env.BENCH_README ?? join(here, '..', 'README.md');
 export const BEGIN = '<!-- bench:begin -->';
 export const END = '<!-- bench:end -->';
 

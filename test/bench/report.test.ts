@@ -1,12 +1,19 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadResults, readmePath, readmeTable, renderReport, resultsDir, spliceReadme } from '../../bench/report.js';
+import { loadResults, readmeTable, renderReport, spliceReadme } from '../../bench/report.js';
 
+const repo = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'bench-report-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const out = mkdtempSync(join(tmpdir(), 'bench-report-out-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
+});
 
 function fixture(name: string, content: unknown): void {
   writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
@@ -71,17 +78,28 @@ describe('bench report', () => {
     expect(() => spliceReadme('no markers', table)).toThrow(/bench:begin/);
   });
 
+  it('`npm run bench -- report` prints the table and writes REPORT.md and the README section', async () => {
+    const readme = join(out, 'README.md');
+    writeFileSync(readme, '# x\n<!-- bench:begin -->\nstale\n<!-- bench:end -->\n');
+    const { stdout } = await promisify(execFile)('npm', ['run', 'bench', '--', 'report'], {
+      cwd: repo,
+      env: { ...process.env, BENCH_RESULTS_DIR: dir, BENCH_README: readme },
+    });
+    expect(stdout).toContain(table);
+    expect(stdout).toMatch(/✓ report .*6 result files/);
+    expect(readFileSync(join(dir, 'REPORT.md'), 'utf8')).toContain(table);
+    expect(readmeTable(readFileSync(readme, 'utf8'))).toBe(table);
+  });
+
   it("the README's table is what the report renders from the committed results", () => {
+    const results = join(repo, 'bench', 'results');
     let committed: string[] | undefined;
     try {
-      committed = execFileSync('git', ['ls-files', '--', 'bench/results/*.json'], { cwd: join(resultsDir, '..', '..') })
-        .toString()
-        .split('\n')
-        .filter(Boolean);
+      committed = execFileSync('git', ['ls-files', '--', 'bench/results/*.json'], { cwd: repo }).toString().split('\n').filter(Boolean);
     } catch {
       committed = undefined; // not a git checkout: every result present counts
     }
-    const expected = renderReport(loadResults(resultsDir, committed));
-    expect(readmeTable(readFileSync(readmePath, 'utf8')), 'run `npm run bench -- report` and commit README.md with the results').toBe(expected);
+    const expected = renderReport(loadResults(results, committed));
+    expect(readmeTable(readFileSync(join(repo, 'README.md'), 'utf8')), 'run `npm run bench -- report` and commit README.md with the results').toBe(expected);
   });
 });
