@@ -4,6 +4,8 @@ import { join, relative } from 'node:path';
 import { ReplaySubject, Subject, type Observable } from 'rxjs';
 import type { MediaError } from './errors.js';
 import type { FfmpegInfo } from './ffmpeg.js';
+import { detectFfmpegFeatures } from './ffmpeg-features.js';
+import { locateFfmpeg } from './ffmpeg-locate.js';
 import { fsSafeName, fsSafeTime, uniqueName } from './names.js';
 import { ParticipantRecorder, type SegmentInfo } from './participant-recorder.js';
 import { continueSidecar, type MeetingResume, type ResumedParticipant } from './meeting-resume.js';
@@ -91,6 +93,18 @@ export class MeetingRecorder {
     this.sidecarPath = join(this.dir, 'meeting.json');
     this.sidecar = new SidecarWriter(this.sidecarPath, options.room, startTime.getTime(), options.sidecarDebounceMs ?? 500);
     this.logger = (options.logger ?? silentLogger).child({ room: options.room });
+  }
+
+  /**
+   * Finds ffmpeg and detects its features in the background (both cached per process), so the
+   * first file of a recording starts at once: detection takes seconds on a busy machine, and a
+   * screen share or a participant's first seconds would be lost waiting for it. Never rejects.
+   */
+  static warmUp(ffmpeg?: FfmpegInfo): Promise<void> {
+    return (ffmpeg ? Promise.resolve(ffmpeg) : locateFfmpeg()).then((b) => detectFfmpegFeatures(b.path)).then(
+      () => undefined,
+      () => undefined, // no ffmpeg: the first file says so
+    );
   }
 
   /** Creates the directory and the first `meeting.json`. */

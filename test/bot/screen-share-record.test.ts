@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bot, autoAnswer, record } from '../../src/index.js';
 import { readSidecar, type MeetingRecording } from '../../src/media/index.js';
 import { useBrowser, type TestPage } from '../helpers/browser.js';
-import { noChromium, noFfmpeg, workInProgress } from '../helpers/env.js';
+import { noChromium, noFfmpeg } from '../helpers/env.js';
 import { probe } from '../helpers/ffprobe.js';
 import { testServer } from '../helpers/peers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(noChromium || noFfmpeg || workInProgress(17)).sequential('record: screen shares (Chromium sharing a canvas)', () => {
+describe.skipIf(noChromium || noFfmpeg).sequential('record: screen shares (Chromium sharing a canvas)', () => {
   const browser = useBrowser();
   let server: Awaited<ReturnType<typeof testServer>>;
   let dir: string;

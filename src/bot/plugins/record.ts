@@ -161,6 +161,7 @@ class RecordSession implements RecorderControl {
     this.#startFailures = new OnceReporter(ctx.logger);
     const calls = ensureCalls(ctx);
     this.#calls = calls;
+    void MeetingRecorder.warmUp(); // ffmpeg ready before the first call (or share) needs it
     // Screen shares are recorded as their own files (`<name>.screen.webm`).
     this.#shares = ensureScreenShares(ctx);
     this.teardown.add(
@@ -334,20 +335,23 @@ class RecordSession implements RecorderControl {
    * for the name before its file is opened.
    */
   #addWhenNamed(track: RemoteTrack): void {
-    const ready = () => {
-      const recorder = this.#recorder;
-      if (!recorder || !this.#tracks.has(track)) return;
-      recorder.setName(track.participantId, this.#ctx.displayName(track.participantId));
-      recorder.addSource(track);
-    };
+    this.#whenNamed(track.participantId, () => {
+      if (!this.#tracks.has(track)) return;
+      this.#recorder?.setName(track.participantId, this.#ctx.displayName(track.participantId));
+      this.#recorder?.addSource(track);
+    });
+  }
+
+  /** Runs `ready` once `participantId` has a display name, or after `NAME_WAIT_MS`; only while recording. */
+  #whenNamed(participantId: string, ready: () => void): void {
     if (!this.#recorder) return;
-    if (hasName(this.#ctx.users.get(track.participantId)?.status)) return ready();
+    if (hasName(this.#ctx.users.get(participantId)?.status)) return ready();
     const timer = setTimeout(() => {
       sub.unsubscribe();
       ready();
     }, NAME_WAIT_MS);
     const sub = this.#ctx.users$.subscribe((users) => {
-      if (!hasName(users.get(track.participantId)?.status)) return;
+      if (!hasName(users.get(participantId)?.status)) return;
       clearTimeout(timer);
       queueMicrotask(() => sub.unsubscribe());
       ready();
@@ -355,9 +359,13 @@ class RecordSession implements RecorderControl {
     this.teardown.add(() => clearTimeout(timer));
   }
 
+  /** A share is named after its sharer too (`<name>.screen.webm`); it keeps its own start time. */
   #recordShare(share: ScreenShare): void {
-    this.#recorder?.setName(share.participantId, this.#ctx.displayName(share.participantId));
-    this.#recorder?.startScreenShare(share.participantId, share.token, share.track);
+    this.#whenNamed(share.participantId, () => {
+      if (!this.#shares.active.includes(share)) return; // ended while the name was awaited
+      this.#recorder?.setName(share.participantId, this.#ctx.displayName(share.participantId));
+      this.#recorder?.startScreenShare(share.participantId, share.token, share.track, share.startedAt);
+    });
   }
 
   #watchCall(call: Call): void {
