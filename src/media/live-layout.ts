@@ -22,7 +22,7 @@ export function liveLayout(participants: readonly string[], screen: string | und
     const sideW = width - mainW;
     const n = Math.max(1, participants.length);
     const h = even(Math.min((sideW * 9) / 16, height / n));
-    const top = even((height - h * participants.length) / 2);
+    const top = Math.max(0, Math.floor((height - h * participants.length) / 4) * 2);
     return [
       { id: `${screen}:screen`, screen: true, x: 0, y: 0, w: mainW, h: height },
       ...participants.map((id, i) => ({ id, screen: false, x: mainW, y: top + i * h, w: even(sideW), h })),
