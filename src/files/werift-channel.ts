@@ -1,7 +1,7 @@
 import { Observable, ReplaySubject, Subject } from 'rxjs';
 import type { RTCDataChannel } from 'werift';
 import type { ChunkChannel } from './types.js';
-import { FILE_TRANSFER_MAX_BURST, delayWeriftSctpAcks, raiseWeriftSctpBurst } from './werift-tuning.js';
+import { FILE_TRANSFER_MAX_BURST, FILE_TRANSFER_MIN_SSTHRESH, delayWeriftSctpAcks, floorWeriftSctpSsthresh, raiseWeriftSctpBurst } from './werift-tuning.js';
 
 /** Anything that owns the data channel and must be closed with it, usually the `RTCPeerConnection`. */
 export interface ChannelOwner {
@@ -33,6 +33,12 @@ export interface WeriftChannelOptions {
    * @defaultValue true
    */
   delayedAck?: boolean;
+  /**
+   * Slow-start threshold floor after a loss on the channel's association
+   * ({@link floorWeriftSctpSsthresh}); 0 keeps werift's (RFC 9260) behaviour.
+   * @defaultValue {@link FILE_TRANSFER_MIN_SSTHRESH} (64 KiB)
+   */
+  minSsthresh?: number;
 }
 
 /**
@@ -48,6 +54,7 @@ export function fromWeriftDataChannel(dc: RTCDataChannel, options: WeriftChannel
   let closeRequested = false;
   raiseWeriftSctpBurst(dc, options.maxBurst ?? FILE_TRANSFER_MAX_BURST);
   delayWeriftSctpAcks(dc, options.delayedAck ?? true);
+  floorWeriftSctpSsthresh(dc, options.minSsthresh ?? FILE_TRANSFER_MIN_SSTHRESH);
 
   const closeOwner = (): void => {
     if (ownerClosed) return;

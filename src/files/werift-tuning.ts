@@ -55,6 +55,37 @@ export function delayWeriftSctpAcks(dc: RTCDataChannel, enabled = true): boolean
   return true;
 }
 
+/**
+ * Default slow-start threshold floor for token connections that carry files: a 60 000-byte chunk
+ * plus the packet a delayed SACK may still hold.
+ */
+export const FILE_TRANSFER_MIN_SSTHRESH = 64 * 1024;
+
+/**
+ * Keeps the SCTP slow-start threshold of the association under a werift data channel at least
+ * `bytes` after a loss. The congestion window itself still reacts as RFC 9260 §7.2.3 says (halved on
+ * fast retransmit, one packet after a T3 timeout); only the threshold up to which it then grows
+ * exponentially (about one packet per SACK) has a floor.
+ *
+ * Why: with Chromium downloading, werift's association regularly loses the first packet of the
+ * first chunk, when the window is still 4 packets. werift then sets the threshold to 4 packets, and
+ * above it the window grows by one packet per window of acknowledged data, and only while the
+ * window is full. A downloader with one chunk in flight (the web client) fills it once per chunk, so
+ * the window took the whole download to grow from 5 KB towards a chunk: chunks left in several
+ * round trips through the browser (a quarter of the chunks were sent with ≤ 31 KB of window, the
+ * median with 50 KB). With the floor, the window is back above a chunk after a few round trips.
+ *
+ * werift has no setting for it: `patches/werift+0.24.4.patch` adds `SCTP.minSsthresh` (default 0,
+ * werift's behaviour). Without the patch this does nothing and returns false.
+ * @param bytes @defaultValue {@link FILE_TRANSFER_MIN_SSTHRESH} (64 KiB)
+ */
+export function floorWeriftSctpSsthresh(dc: RTCDataChannel, bytes = FILE_TRANSFER_MIN_SSTHRESH): boolean {
+  const sctp = (dc as unknown as { sctp?: { sctp?: { minSsthresh?: unknown } } }).sctp?.sctp;
+  if (typeof sctp?.minSsthresh !== 'number') return false;
+  sctp.minSsthresh = bytes;
+  return true;
+}
+
 interface SocketLike {
   setRecvBufferSize(size: number): void;
   setSendBufferSize(size: number): void;

@@ -1,13 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { RTCDataChannel } from 'werift';
 import { describe, expect, it } from 'vitest';
-import { FILE_TRANSFER_MAX_BURST, delayWeriftSctpAcks, fromWeriftDataChannel, raiseWeriftSctpBurst } from '../../src/files/index.js';
+import {
+  FILE_TRANSFER_MAX_BURST,
+  FILE_TRANSFER_MIN_SSTHRESH,
+  delayWeriftSctpAcks,
+  floorWeriftSctpSsthresh,
+  fromWeriftDataChannel,
+  raiseWeriftSctpBurst,
+} from '../../src/files/index.js';
 import { openRawWeriftPair } from './helpers.js';
 
 /** The SCTP association under a werift channel, as far as these tests look into it. */
 interface SctpInternals {
   maxBurst?: number;
   delayedAck?: boolean;
+  minSsthresh?: number;
+  ssthresh?: number;
   sackNeeded: boolean;
   sackTimeout?: unknown;
   cwnd: number;
@@ -149,6 +158,81 @@ describe('werift SCTP delayed SACK (patches/werift+0.24.4.patch)', () => {
     expect(sctpOf(dc).delayedAck).toBe(true);
     expect(sctpOf(rdc).delayedAck).toBe(false);
     expect(delayWeriftSctpAcks({} as never)).toBe(false); // unknown shape: does nothing
+    await Promise.all([offererPc.close(), answererPc.close()]);
+  });
+});
+
+/**
+ * The scenario seen with Chromium downloading: the first packet of the first chunk is lost while the
+ * window is still small (4 packets). The sender skips that packet's first transmission; the
+ * receiver's gap reports make werift retransmit it (fast retransmit). Returns the slow-start
+ * threshold right after, and the window after `more` further chunks, one in flight at a time.
+ */
+async function windowAfterEarlyLoss(dc: RTCDataChannel, rdc: RTCDataChannel, more: number): Promise<{ ssthresh: number; cwnd: number; dropped: number }> {
+  const sender = sctpOf(dc);
+  raiseWeriftSctpBurst(dc); // as on file channels
+  sender.cwnd = 4 * 1200;
+  let dropped = 0;
+  const sendChunk = sender.sendChunk.bind(sender);
+  sender.sendChunk = (chunk) => {
+    const data = chunk as { type: number; sentCount?: number; flags?: number };
+    if (data.type === DATA_CHUNK && dropped === 0 && data.sentCount === 1 && (data.flags ?? 0) & 0x02) {
+      dropped++;
+      return Promise.resolve(); // lost on the way
+    }
+    return sendChunk(chunk);
+  };
+  const transfer = async (): Promise<void> => {
+    const arrived = new Promise<void>((resolve) => {
+      const sub = rdc.onMessage.subscribe(() => {
+        sub.unSubscribe();
+        resolve();
+      });
+    });
+    dc.send(randomBytes(60_012));
+    await arrived;
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the last SACKs come back
+  };
+  await transfer();
+  const ssthresh = sender.ssthresh!;
+  for (let i = 0; i < more; i++) await transfer();
+  return { ssthresh, cwnd: sender.cwnd, dropped };
+}
+
+describe('werift SCTP slow-start threshold floor (patches/werift+0.24.4.patch)', () => {
+  it("is 0 by default: after an early loss the threshold is 4 packets and the window stays below a chunk", async () => {
+    const { dc, rdc, offererPc, answererPc } = await openRawWeriftPair();
+    try {
+      expect(sctpOf(dc).minSsthresh).toBe(0); // the patch is applied and keeps werift's behaviour
+      const { ssthresh, cwnd, dropped } = await windowAfterEarlyLoss(dc, rdc, 6);
+      expect(dropped).toBe(1);
+      expect(ssthresh).toBe(4 * 1200);
+      expect(cwnd).toBeLessThan(60_012);
+    } finally {
+      await Promise.all([offererPc.close(), answererPc.close()]);
+    }
+  });
+
+  it('floored, the window halves on the loss but is back above a chunk within a few chunks', async () => {
+    const { dc, rdc, offererPc, answererPc } = await openRawWeriftPair();
+    try {
+      expect(floorWeriftSctpSsthresh(dc)).toBe(true);
+      const { ssthresh, cwnd, dropped } = await windowAfterEarlyLoss(dc, rdc, 6);
+      expect(dropped).toBe(1);
+      expect(ssthresh).toBe(FILE_TRANSFER_MIN_SSTHRESH);
+      expect(cwnd).toBeGreaterThanOrEqual(60_012);
+    } finally {
+      await Promise.all([offererPc.close(), answererPc.close()]);
+    }
+  });
+
+  it('fromWeriftDataChannel sets it on the channels that carry files', async () => {
+    const { dc, rdc, offererPc, answererPc } = await openRawWeriftPair();
+    fromWeriftDataChannel(dc, { owner: offererPc });
+    fromWeriftDataChannel(rdc, { owner: answererPc, minSsthresh: 0 });
+    expect(sctpOf(dc).minSsthresh).toBe(FILE_TRANSFER_MIN_SSTHRESH);
+    expect(sctpOf(rdc).minSsthresh).toBe(0);
+    expect(floorWeriftSctpSsthresh({} as never)).toBe(false); // unknown shape: does nothing
     await Promise.all([offererPc.close(), answererPc.close()]);
   });
 });
