@@ -45,6 +45,8 @@ const MEDIA_TYPES: Record<string, string> = {
   ogg: 'audio/ogg',
   vtt: 'text/vtt; charset=utf-8',
   json: 'application/json',
+  m3u8: 'application/vnd.apple.mpegurl',
+  ts: 'video/mp2t',
 };
 
 /** Streams `source` as Server-Sent Events (`event` name, JSON data) until the client or the console goes. */
@@ -67,7 +69,8 @@ function sse<T>(c: Context, source: Observable<T>, event: string, closed$: Obser
 /**
  * The operator console as Hono routes: the page (`/`), the live view over Server-Sent Events
  * (`/api/live/events`), the meetings list and pages (`/api/meetings…`), mix-downs with progress,
- * stop actions (POST) and the recorded files with HTTP Range (`/files/<room>/<start>/<file>`).
+ * stop actions (POST), the recorded files with HTTP Range (`/files/<room>/<start>/<file>`) and a
+ * bot's live HLS stream (`/live/<bot id>/index.m3u8`, from its `stream` plugin).
  * Mount it on a server that listens on loopback, or pass a token.
  */
 export async function consoleRoutes(options: ConsoleOptions = {}): Promise<ConsoleRoutes> {
@@ -117,6 +120,7 @@ export async function consoleRoutes(options: ConsoleOptions = {}): Promise<Conso
 
   app.use('/api/*', requireAccess({ token }));
   app.use('/files/*', requireAccess({ token }));
+  app.use('/live/*', requireAccess({ token }));
 
   if (live) {
     app.get('/api/live', (c) => c.json(live.snapshot()));
@@ -130,6 +134,19 @@ export async function consoleRoutes(options: ConsoleOptions = {}): Promise<Conso
       return c.json({ ok: stopped }, stopped ? 200 : 404);
     });
   }
+
+  // A bot's live HLS stream (`!stream start hls`): its playlist and segments, no other file.
+  app.get('/live/:bot/:file', async (c) => {
+    const dir = live?.hlsDir(c.req.param('bot'));
+    const path = dir && /\.(m3u8|ts)$/.test(c.req.param('file')) ? await resolveInRecordings(dir, [c.req.param('file')]) : undefined;
+    if (!path) return c.json({ error: 'no such live stream file' }, 404);
+    const res = await serveStatic({ path })(c, async () => undefined);
+    if (!res) return c.json({ error: 'not a file' }, 404);
+    res.headers.set('content-type', MEDIA_TYPES[path.split('.').pop()!]!);
+    res.headers.set('cache-control', 'no-store');
+    return res;
+  });
+  app.all('/live/*', (c) => c.json({ error: 'no such live stream file' }, 404));
 
   app.get('/api/meetings', async (c) => {
     const page = Number(c.req.query('page') ?? 1) || 1;

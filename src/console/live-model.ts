@@ -86,6 +86,11 @@ export class LiveModel {
     return dirs;
   }
 
+  /** The HLS directory of a bot's `stream` plugin (served on `/live/<bot>/`), or undefined. */
+  hlsDir(id: string): string | undefined {
+    return this.#find(id)?.bot.services.get('stream')?.hlsDir;
+  }
+
   #find(id: string): BotMonitor | undefined {
     return this.#sync().find((m) => m.id === id);
   }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Subscription, filter, take } from 'rxjs';
 import { z } from 'zod';
 import { LiveComposite } from '../../media/live-composite.js';
@@ -6,6 +7,25 @@ import type { Plugin, PluginContext } from '../plugin.js';
 import { optionTypes, parsePluginOptions } from '../plugin-options.js';
 import { ensureCalls } from './calls.js';
 import { ensureScreenShares } from './screen-shares.js';
+
+declare module '../services.js' {
+  interface Services {
+    /** The bot's live stream (set up by the {@link stream} plugin). */
+    stream: StreamControl;
+  }
+}
+
+/** What the {@link stream} plugin offers other plugins and the console. */
+export interface StreamControl {
+  /** Absolute directory `!stream start hls` writes to (the console serves it on `/live/<bot>/`). */
+  readonly hlsDir: string;
+  /** Where it streams now (secrets in the URL cut off), or undefined. */
+  readonly target: string | undefined;
+  /** Starts streaming to an `rtmp://`, `rtmps://`, `srt://` URL or `hls`; resolves with a one-line reply. */
+  start(target: string): Promise<string>;
+  /** Stops streaming; resolves with a one-line reply. */
+  stop(): Promise<string>;
+}
 
 /** Options of the {@link stream} plugin. */
 export interface StreamOptions {
@@ -53,7 +73,7 @@ export function stream(options: StreamOptions = {}): Plugin {
   return { name: 'stream', setup: (ctx) => new StreamSession(ctx, parsed).teardown };
 }
 
-class StreamSession {
+class StreamSession implements StreamControl {
   readonly teardown = new Subscription();
   readonly #tracks = new Map<string, RemoteTrack[]>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
@@ -82,6 +102,9 @@ class StreamSession {
       }),
     );
     this.#shares = () => shares.active;
+    this.hlsDir = resolve(options.hlsDir);
+    ctx.services.provide('stream', this);
+    this.teardown.add(() => ctx.services.remove('stream'));
     ctx.onStop(() => this.stop().then(() => undefined));
     this.teardown.add(() => {
       for (const t of this.#timers.values()) clearTimeout(t);
@@ -90,11 +113,16 @@ class StreamSession {
   }
 
   readonly #shares: () => ReturnType<typeof ensureScreenShares>['active'];
+  readonly hlsDir: string;
+
+  get target(): string | undefined {
+    return this.#live ? this.#target : undefined;
+  }
 
   /** Starts streaming to `target` (`hls` means the configured HLS directory). */
   async start(target: string): Promise<string> {
     if (this.#live) return `already streaming to ${this.#target}`;
-    const resolved = target.toLowerCase() === 'hls' ? this.options.hlsDir : target;
+    const resolved = target.toLowerCase() === 'hls' ? this.hlsDir : target;
     const o = this.options;
     const live = await LiveComposite.start({ target: resolved, width: o.width, height: o.height, fps: o.fps, videoKbps: o.videoKbps, preset: o.preset, logger: this.ctx.logger });
     this.#live = live;
