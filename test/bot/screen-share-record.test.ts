@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bot, autoAnswer, record } from '../../src/index.js';
-import { readSidecar, type MeetingRecording } from '../../src/media/index.js';
+import { mixdown, readSidecar, type MeetingRecording } from '../../src/media/index.js';
 import { useBrowser, type TestPage } from '../helpers/browser.js';
 import { noChromium, noFfmpeg } from '../helpers/env.js';
-import { probe } from '../helpers/ffprobe.js';
+import { meanLuma, probe } from '../helpers/ffprobe.js';
 import { testServer } from '../helpers/peers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,7 +60,8 @@ describe.skipIf(noChromium || noFfmpeg).sequential('record: screen shares (Chrom
       await page.t.stopScreenshare();
       const byeAt = Date.now();
       await sleep(1500);
-      const { sidecar, file, media } = await screenFile(await bot.services.require('recorder').stop());
+      const result = await bot.services.require('recorder').stop();
+      const { sidecar, file, media } = await screenFile(result);
       expect(media.duration).toBeGreaterThan(2);
       expect(media.streams[0]!.width).toBe(1280);
       expect(sidecar.screenShares).toHaveLength(1);
@@ -70,6 +71,11 @@ describe.skipIf(noChromium || noFfmpeg).sequential('record: screen shares (Chrom
       expect(file.stoppedAt).toBeLessThanOrEqual(byeAt + 1500);
       // The camera has its own file, apart from the screen.
       expect(sidecar.files.filter((f) => !f.screen && f.participantId === page.id).map((f) => f.file)).toEqual(['Sharer.webm']);
+      // The mix-down shows the share (the light slide canvas) in its main tile while it is on.
+      const mix = await mixdown(result!.dir, { captions: false });
+      const t0 = Math.min(...sidecar.files.map((f) => f.firstSampleTime ?? f.startedAt));
+      const middle = ((file.firstSampleTime ?? file.startedAt) + share.stoppedAt!) / 2 - t0;
+      expect(await meanLuma(mix.file, middle / 1000, '200:150:140:105')).toBeGreaterThan(170);
     } finally {
       await bot.stop();
     }

@@ -1,17 +1,16 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveComposite } from '../../src/media/live-composite.js';
 import { liveLayout } from '../../src/media/live-layout.js';
 import { detectLiveFeatures, parseLiveTarget } from '../../src/media/live-output.js';
 import { ffmpegPath, noFfmpeg } from '../helpers/env.js';
-import { probe } from '../helpers/ffprobe.js';
+import { meanLuma, probe } from '../helpers/ffprobe.js';
 import { sleep, startSyntheticCall, type SyntheticCall } from './helpers/synthetic-call.js';
 
 async function freePort(): Promise<number> {
@@ -42,15 +41,6 @@ describe('live layout and targets', () => {
     expect(() => parseLiveTarget('http://x/y?key=secret')).toThrow(/^cannot stream to http:\/\/x\/y: use rtmp/);
   });
 });
-
-/** Mean luma of a region of the frame at `seconds` of `input` (a file or an HLS playlist). */
-async function meanLuma(input: string, seconds: number, crop: string): Promise<number> {
-  const { stdout } = await promisify(execFile)(ffmpegPath, ['-v', 'error', '-ss', String(seconds), '-i', input, '-frames:v', '1', '-vf', `crop=${crop}`, '-pix_fmt', 'gray', '-f', 'rawvideo', '-'], {
-    encoding: 'buffer',
-    maxBuffer: 1 << 24,
-  });
-  return stdout.reduce((a, b) => a + b, 0) / stdout.length;
-}
 
 /** The static ffmpeg 4.1 of `@ffmpeg-installer/ffmpeg` (no SRT in it), when installed. */
 const bundled = (() => {
