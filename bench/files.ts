@@ -137,10 +137,23 @@ export interface FilesPeersResult {
  * absent when `FILES_BENCH_PARTS` leaves them out.
  */
 export type FilesBenchResult = { bench: 'files'; date: string; fileBytes: number; chunkBytes: number } & Partial<Omit<FilesPeersResult, 'summary'>> & {
-  /** The web client's strategy against the bot and a browser (absent when not run). */
-  webClient?: WebClientBenchResult;
+  /** When the peers' modes were measured (a run of the web-client part only keeps the previous ones). */
+  peersDate?: string;
+  /** The peers' part of {@link summary}. */
+  peersSummary?: string;
+  /** The web client's strategy against the bot and a browser, and when it was measured. */
+  webClient?: WebClientBenchResult & { date: string };
   summary: string;
 };
+
+/** The previous results, or nothing when there are none or they cannot be read. */
+async function previousResult(path: string): Promise<Partial<FilesBenchResult>> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Partial<FilesBenchResult>;
+  } catch {
+    return {};
+  }
+}
 
 
 async function timeRaw(peer: ChildPeer, bytes: number): Promise<number> {
@@ -331,22 +344,31 @@ async function runWebClient(): Promise<WebClientBenchResult | undefined> {
 
 /** Runs the benchmark's parts, prints the figures and writes `bench/results/files.json`. */
 export async function run(): Promise<FilesBenchResult> {
-  const peers = PARTS.includes('peers') ? await runPeers() : undefined;
-  const webClient = PARTS.includes('webclient') ? await runWebClient() : undefined;
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'files.json');
+  const date = new Date().toISOString();
+  const measuredPeers = PARTS.includes('peers') ? await runPeers() : undefined;
+  const measuredWebClient = PARTS.includes('webclient') ? await runWebClient() : undefined;
+  // A part that did not run keeps its previous figures (each with its own date).
+  const previous = await previousResult(out);
+  const peers: Partial<FilesBenchResult> = measuredPeers
+    ? (({ summary, ...rest }) => ({ ...rest, peersDate: date, peersSummary: summary }))(measuredPeers)
+    : previous.conditions
+      ? (({ judgedOn, modes, ratios, targets, pass, conditions, peersDate, peersSummary }) => ({ judgedOn, modes, ratios, targets, pass, conditions, peersDate, peersSummary }))(previous)
+      : {};
+  const webClient = measuredWebClient ? { ...measuredWebClient, date } : previous.webClient;
   const wcSummary = webClient
-    ? `web client (5 conns, 1 chunk in flight, loopback): bot (nice ${webClient.botNice}) ${webClient.bot.median} MB/s vs browser ${webClient.browser.median} → ${webClient.ratio}× (${webClient.pass ? 'ok' : 'MISSED'} ≥${webClient.target}×)`
+    ? `web client (5 conns, 1 chunk in flight, loopback): bot (nice ${webClient.botNice ?? 0}) ${webClient.bot.median} MB/s vs browser ${webClient.browser.median} → ${webClient.ratio}× (${webClient.pass ? 'ok' : 'MISSED'} ≥${webClient.target}×)`
     : undefined;
   const result: FilesBenchResult = {
     bench: 'files',
-    date: new Date().toISOString(),
+    date,
     fileBytes: FILE_SIZE,
     chunkBytes: CHUNK,
     ...peers,
     ...(webClient ? { webClient } : {}),
     // The web client part first: the runner cuts long summaries.
-    summary: [wcSummary, peers?.summary].filter(Boolean).join('; '),
+    summary: [wcSummary, peers.peersSummary].filter(Boolean).join('; '),
   };
-  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'files.json');
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
   return result;
