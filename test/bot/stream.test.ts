@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bot, autoAnswer, commands, frames, ofType, stream } from '../../src/index.js';
 import { useBrowser } from '../helpers/browser.js';
 import { noChromium, noFfmpeg } from '../helpers/env.js';
+import { meanLuma } from '../helpers/ffprobe.js';
 import { next, participant, testServer } from '../helpers/peers.js';
 
 const hlsJs = join(dirname(createRequire(import.meta.url).resolve('hls.js')), 'hls.min.js');
@@ -73,6 +74,10 @@ describe.skipIf(noFfmpeg || noChromium).sequential('stream plugin: HLS played in
       } finally {
         await viewer.close();
       }
+      // A screen share takes the main tile (the light slide canvas), with the camera beside it.
+      await page.t.startScreenshare({ canvas: true });
+      const latestSegment = () => join(hlsDir, readFileSync(join(hlsDir, 'index.m3u8'), 'utf8').trim().split('\n').pop()!);
+      await expect.poll(() => meanLuma(latestSegment(), 0, '200:150:140:105').catch(() => 0), { timeout: 40_000, interval: 1000 }).toBeGreaterThan(170);
       expect(await ask('!stream stop', /^stream (stopped|ended)/)).toMatch(/^stream stopped after \d+ s$/);
       expect(readFileSync(join(hlsDir, 'index.m3u8'), 'utf8')).toContain('#EXT-X-ENDLIST');
     } finally {
