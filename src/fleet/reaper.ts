@@ -111,7 +111,9 @@ export class LeaseReaper {
     const lostAt = job.heartbeat ?? job.since ?? Date.now();
     const reason = `worker ${job.worker ?? '?'} lost (no lease renewal for ${(age / 1000).toFixed(1)} s)`;
     const segments = job.segments.map((s, i) => (i === job.segments.length - 1 && s.endedAt === undefined ? { ...s, endedAt: lostAt, end: 'lost' } : s));
-    const next: JobState = {
+    // Asked to stop before its worker died: it ends here, it is never started again.
+    const stopped: JobState | undefined = job.stopRequested ? { ...job, status: 'stopped', worker: undefined, heartbeat: undefined, segments, endedAt: lostAt } : undefined;
+    const next: JobState = stopped ?? {
       ...job,
       status: 'pending',
       worker: undefined,
@@ -128,6 +130,7 @@ export class LeaseReaper {
       throw error;
     }
     this.#seen.delete(job.id);
+    if (stopped) return void this.#logger.warn({ job: job.id, from: job.worker, by: this.#options.worker }, `${reason}: job was asked to stop; it ends stopped`);
     this.#logger.warn({ job: job.id, from: job.worker, by: this.#options.worker }, `${reason}: job released for hand-over`);
     await this.#bus.enqueue(job.id, job.cost, `${job.id}-${job.epoch}-released`);
     this.#options.onReleased?.(next);

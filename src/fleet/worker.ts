@@ -255,6 +255,17 @@ export class FleetWorker {
         return;
       }
       const now = Date.now();
+      if (job.stopRequested) {
+        // Stopped while waiting for a worker: it ends without running again.
+        try {
+          await this.#bus.jobs.update(id, encode({ ...job, status: 'stopped', endedAt: now } satisfies JobState), entry.revision);
+        } catch (error) {
+          if (isRevisionConflict(error)) continue;
+          throw error;
+        }
+        msg.ack();
+        return;
+      }
       const epoch = job.epoch + 1;
       const next: JobState = {
         ...job,

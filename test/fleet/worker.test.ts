@@ -112,6 +112,24 @@ describe.skipIf(noNatsServer).sequential('fleet workers (nats-server, embedded c
     await client.stop(id);
   }, 60_000);
 
+  it('a job asked to stop whose worker died before stopping it ends stopped and never runs again', async () => {
+    const room = `fleet-stop-dead-${Date.now()}`;
+    const names = await watch(room);
+    const first = await worker('stopdead-1', 10);
+    const id = await client.submit({ name: 'Doomed', server: server.url, room, plugins: ['commands'] });
+    await expect.poll(async () => (await client.get(id))?.worker, { timeout: 15_000 }).toBe('stopdead-1');
+    await worker('stopdead-2', 10);
+    await first.close(); // dies without renewing or reading the stop request
+    expect(await client.stop(id)).toBe('stopping');
+    await expect.poll(async () => (await client.get(id))?.status, { timeout: 15_000 }).toBe('stopped');
+    // Longer than a lease and a requeue period: nobody took it.
+    await new Promise((r) => setTimeout(r, 4000));
+    const job = (await client.get(id))!;
+    expect(job).toMatchObject({ status: 'stopped', epoch: 1 });
+    expect(job.segments.map((s) => s.worker)).toEqual(['stopdead-1']);
+    expect(names()).not.toContain('Doomed');
+  }, 60_000);
+
   it('fencing: a worker whose job was taken (compare-and-set by another owner) stops its bot at once', async () => {
     const room = `fleet-fence-${Date.now()}`;
     const names = await watch(room);
