@@ -23,7 +23,8 @@ export interface Child {
 
 /** Spawns `node <args>` with stdout and stderr collected. */
 export function spawnNode(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Child {
-  const child = spawn(process.execPath, args, { cwd: options.cwd, env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const logLevel = process.env.FLEET_E2E_LOG_LEVEL ?? 'info';
+  const child = spawn(process.execPath, args, { cwd: options.cwd, env: { ...process.env, LOG_LEVEL: logLevel, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
