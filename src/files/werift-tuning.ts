@@ -1,4 +1,5 @@
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
+import { createLogger } from '../util/logger.js';
 
 /** Default UDP socket buffer for token connections that carry files. */
 export const FILE_TRANSFER_SOCKET_BUFFER = 2 * 1024 * 1024;
@@ -20,16 +21,36 @@ export const FILE_TRANSFER_MAX_BURST = 64;
  * costs milliseconds on a loaded machine. With the burst raised, the chunk leaves in one go once
  * the congestion window has opened.
  *
- * werift has no setting for it: `patches/werift+0.24.4.patch` (applied by `patch-package` on
- * `npm install`) adds `SCTP.maxBurst` (default 4, werift's behaviour). Without the patch this does
- * nothing and returns false.
+ * werift has no setting for it: `patches/werift+0.24.4.patch` (applied by spreed-bot's
+ * postinstall, also when spreed-bot is installed as a dependency) adds `SCTP.maxBurst` (default 4,
+ * werift's behaviour). Without the patch this does nothing, returns false and logs
+ * {@link WERIFT_UNPATCHED_NOTE} once.
  * @param packets Max.Burst; 0 means no limit beyond the congestion window. @defaultValue {@link FILE_TRANSFER_MAX_BURST} (64)
  */
 export function raiseWeriftSctpBurst(dc: RTCDataChannel, packets = FILE_TRANSFER_MAX_BURST): boolean {
   const sctp = (dc as unknown as { sctp?: { sctp?: { maxBurst?: unknown } } }).sctp?.sctp;
-  if (typeof sctp?.maxBurst !== 'number') return false;
+  if (typeof sctp?.maxBurst !== 'number') {
+    if (sctp) noteUnpatchedWerift();
+    return false;
+  }
   sctp.maxBurst = packets;
   return true;
+}
+
+/** The line logged (once per process, at info) when a file channel's werift is not patched. */
+export const WERIFT_UNPATCHED_NOTE = "werift is not patched (installed with --ignore-scripts, or not werift 0.24.4): file transfers use werift's default SCTP pacing";
+
+let unpatchedNoted = false;
+
+/**
+ * Says once per process that werift lacks the patch's properties, e.g. after
+ * `npm install --ignore-scripts` (spreed-bot's postinstall applies the patch). File channels have
+ * no logger, so this one line goes to a logger of its own (JSON, `LOG_LEVEL`, default info).
+ */
+function noteUnpatchedWerift(): void {
+  if (unpatchedNoted) return;
+  unpatchedNoted = true;
+  createLogger({ name: 'spreed-bot', pretty: false }).info(WERIFT_UNPATCHED_NOTE);
 }
 
 /**
