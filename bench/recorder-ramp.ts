@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeStep, machineCores, RecorderSession, type StepResult } from './recorder-session.js';
+import { describeStep, machineCores, RECEIVE_BUFFER, RecorderSession, SetupError, type StepResult } from './recorder-session.js';
 
 /** What the ramp found; written to bench/results/recorder-ramp.json. */
 export interface RampResult {
@@ -22,6 +22,8 @@ export interface RampResult {
   date: string;
   cores: number;
   profile: string;
+  /** Receive buffer of the receivers' UDP sockets (`RECORDER_BENCH_RCVBUF`), 0: the kernel's default. */
+  receiveBufferBytes: number;
   measureMs: number;
   steps: StepResult[];
   /** Largest stream count recorded without loss. */
@@ -53,7 +55,14 @@ export async function run(options: { streamCounts?: number[]; measureMs?: number
   const session = RecorderSession.open('realistic');
   try {
     for (const n of counts) {
-      await session.grow(n);
+      try {
+        await session.grow(n);
+      } catch (error) {
+        if (!(error instanceof SetupError)) throw error;
+        stoppedBy = `setting up ${n} streams failed: ${error.message}`;
+        console.warn(stoppedBy);
+        break;
+      }
       const step = await session.step({ measureMs, rounds: 1, dir, bareOnly });
       steps.push(step);
       console.log(describeStep(step));
@@ -79,6 +88,7 @@ export async function run(options: { streamCounts?: number[]; measureMs?: number
     date: new Date().toISOString(),
     cores: machineCores(),
     profile: 'VP8 1.5 Mbit/s 30 fps ~1100-byte packets, keyframe every 3 s; Opus 50 pkt/s; one PeerConnection per participant',
+    receiveBufferBytes: RECEIVE_BUFFER,
     measureMs,
     steps,
     maxLossFreeStreams,

@@ -11,12 +11,13 @@
  * start at different points of the clip, so their keyframes do not coincide.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MediaStreamTrack, RTCPeerConnection, type RTCSessionDescription } from 'werift';
 import { recordingCodecs } from '../src/media/codecs.js';
+import { raiseReceiveBuffers, RECEIVE_BUFFER_BYTES } from '../src/peer/index.js';
 import { seqDiff } from '../src/media/jitter-buffer.js';
 import { ParticipantRecorder } from '../src/media/participant-recorder.js';
 import type { SegmentInfo } from '../src/media/recording-segment.js';
@@ -52,6 +53,8 @@ export interface StepResult {
   /** Sequence gaps seen by werift receive during the bare window / the recording window. */
   bareLost: number;
   recordReceiveLost: number;
+  /** Datagrams the kernel dropped on this process's UDP sockets (receive buffer full) in both windows. */
+  socketDrops: number;
   /** Losses the recorders' reorder buffers declared. */
   recorderLost: number;
   /** Packets the recorders' feeds dropped because ffmpeg did not keep up. */
@@ -65,6 +68,11 @@ export interface StepResult {
 
 const codecs = recordingCodecs({ h264: false });
 const pcConfig = { iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false, codecs };
+/**
+ * Receive buffer of the receivers' UDP sockets, as the peer layer sets it (`RECORDER_BENCH_RCVBUF`
+ * bytes; `0`: the kernel's default, as before the peer layer raised it).
+ */
+export const RECEIVE_BUFFER = Number(process.env.RECORDER_BENCH_RCVBUF ?? RECEIVE_BUFFER_BYTES);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** True when ffprobe reads a VP8 and an Opus stream from the segment's file. */
@@ -96,7 +104,7 @@ async function senderMain(profile: MediaProfile): Promise<void> {
     const audio = new MediaStreamTrack({ kind: 'audio' });
     const video = new MediaStreamTrack({ kind: 'video' });
     pc.addTransceiver(audio, { direction: 'sendonly' });
-    pc.addTransceiver(video, { direction: 'sendonly' });
+    const { sender } = pc.addTransceiver(video, { direction: 'sendonly' });
     await pc.setLocalDescription(await pc.createOffer());
     const answer = new Promise<RTCSessionDescription>((r) => answers.set(id, r));
     process.send!({ type: 'offer', id, sdp: pc.localDescription! } satisfies FromSender);
@@ -104,7 +112,9 @@ async function senderMain(profile: MediaProfile): Promise<void> {
     // Participants start at different points of the clip (a prime stride spreads them).
     const phase = profile === 'realistic' ? (id * 317) % media.video!.durationMs : 0;
     replayer.add(media.audio!, (d) => audio.writeRtp(d), phase);
-    replayer.add(media.video!, (d) => video.writeRtp(d), phase);
+    const stream = replayer.add(media.video!, (d) => video.writeRtp(d), phase);
+    // Like a browser's encoder: a PLI gets a keyframe now, not at the next scheduled one.
+    sender.onPictureLossIndication.subscribe(() => stream.restart());
   };
   replayer.start();
   process.on('message', (msg: ToSender) => {
@@ -113,8 +123,8 @@ async function senderMain(profile: MediaProfile): Promise<void> {
       adding = adding.then(async () => {
         const first = pcs.length;
         // In batches: hundreds of simultaneous DTLS handshakes starve the media already flowing.
-        for (let i = 0; i < msg.count; i += 10) {
-          await Promise.all(Array.from({ length: Math.min(10, msg.count - i) }, (_, k) => addOne(first + i + k)));
+        for (let i = 0; i < msg.count; i += 5) {
+          await Promise.all(Array.from({ length: Math.min(5, msg.count - i) }, (_, k) => addOne(first + i + k)));
         }
         process.send!({ type: 'added', total: pcs.length } satisfies FromSender);
       });
@@ -167,7 +177,27 @@ async function answer(sdp: RTCSessionDescription, id: number): Promise<{ receive
   });
   await pc.setRemoteDescription(sdp);
   await pc.setLocalDescription(await pc.createAnswer());
+  if (RECEIVE_BUFFER) raiseReceiveBuffers(pc, RECEIVE_BUFFER);
   return { receiver, answer: pc.localDescription! };
+}
+
+/** Datagrams the kernel dropped on this process's UDP sockets (full receive buffer), from /proc. */
+function udpDrops(): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  let drops = 0;
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 12 && inodes.has(f[9]!)) drops += Number(f[12]);
+  }
+  return drops;
 }
 
 /** ffmpeg children of this process (one `pgrep`, called outside the measured windows). */
@@ -179,14 +209,14 @@ function ffmpegChildren(): string[] {
   }
 }
 
-/** utime + stime ticks of `pids`, read from /proc without spawning anything. */
-function ticksOf(pids: readonly string[]): number {
-  let ticks = 0;
+/** utime + stime ticks per pid, read from /proc without spawning anything (exited pids left out). */
+function ticksOf(pids: readonly string[]): Map<string, number> {
+  const ticks = new Map<string, number>();
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
     } catch {
       // exited meanwhile
     }
@@ -194,25 +224,38 @@ function ticksOf(pids: readonly string[]): number {
   return ticks;
 }
 
+/** Ticks spent between two readings by the processes alive at both. */
+function ticksBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let sum = 0;
+  for (const [pid, t] of after) sum += t - (before.get(pid) ?? t);
+  return sum;
+}
+
 /** CPU (fraction of a core) of this process, its ffmpeg children and `other` over `ms`. */
 async function measure(ms: number, other: string): Promise<{ node: number; ffmpeg: number; other: number; eventLoop: number }> {
   // Child processes are looked up before the window: spawning pgrep inside it would be charged
   // to this process's CPU and inflate the recording figure.
-  const pids = ffmpegChildren();
-  const ff0 = ticksOf(pids);
-  const other0 = ticksOf([other]);
+  const pids = [...ffmpegChildren(), other];
+  const ticks0 = ticksOf(pids);
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(ms);
   const cpu = process.cpuUsage(cpu0);
   const wall = performance.now() - t0;
+  const ticks = ticksOf(pids);
+  const otherTicks = (ticks.get(other) ?? 0) - (ticks0.get(other) ?? 0);
   return {
     node: (cpu.user + cpu.system) / 1000 / wall,
-    ffmpeg: ((ticksOf(pids) - ff0) * 10) / wall,
-    other: ((ticksOf([other]) - other0) * 10) / wall,
+    ffmpeg: ((ticksBetween(ticks0, ticks) - otherTicks) * 10) / wall,
+    other: (otherTicks * 10) / wall,
     eventLoop: performance.eventLoopUtilization(elu0).utilization,
   };
+}
+
+/** Streams could not be set up (not a loss of media that flowed). */
+export class SetupError extends Error {
+  readonly code = 'SETUP_FAILED';
 }
 
 /** Options of {@link RecorderSession.step}. */
@@ -267,9 +310,14 @@ export class RecorderSession {
       this.child.once('exit', onExit);
       this.child.send({ type: 'add', count } satisfies ToSender);
     });
-    for (let i = 0; i < 300 && this.receivers.some((r) => r.sources.length < 2 || r.videoReceived === 0); i++) await sleep(100);
+    for (let i = 0; i < 600 && this.receivers.some((r) => r.pc.connectionState !== 'connected' || r.videoReceived === 0); i++) {
+      if (this.receivers.some((r) => r.pc.connectionState === 'failed')) break;
+      await sleep(100);
+    }
+    const failed = this.receivers.filter((r) => r.pc.connectionState !== 'connected').length;
+    if (failed) throw new SetupError(`${failed} of ${total} connections did not connect (werift's DTLS handshake gives up on a starved machine)`);
     const withoutVideo = this.receivers.filter((r) => r.videoReceived === 0).length;
-    if (withoutVideo) console.warn(`${withoutVideo} of ${total} receivers got no video`);
+    if (withoutVideo) throw new SetupError(`${withoutVideo} of ${total} receivers got no video`);
     await sleep(2000);
   }
 
@@ -290,6 +338,7 @@ export class RecorderSession {
     let recorderLost = 0;
     let drops = 0;
     let filesOk = options.bareOnly ? streams : 0;
+    let socketDrops = 0;
     let packetsPerSecond = 0;
     let megabitsPerSecond = 0;
     for (let round = 0; round < rounds; round++) {
@@ -298,7 +347,9 @@ export class RecorderSession {
       let gaps0 = sum((r) => r.gaps);
       const received0 = sum((r) => r.received);
       const bytes0 = sum((r) => r.bytes);
+      let drops0 = udpDrops();
       const bare = await measure(measureMs, senderPid);
+      socketDrops += udpDrops() - drops0;
       bareWindows.push(bare.node);
       bareLost += sum((r) => r.gaps) - gaps0;
       packetsPerSecond = ((sum((r) => r.received) - received0) * 1000) / measureMs;
@@ -324,15 +375,17 @@ export class RecorderSession {
       await sleep(3000);
       gaps0 = sum((r) => r.gaps);
       const lost0 = recorders.reduce((a, r) => a + r.stats.packetsLost, 0);
-      const drops0 = recorders.reduce((a, r) => a + r.stats.packetsDropped, 0);
+      const feedDrops0 = recorders.reduce((a, r) => a + r.stats.packetsDropped, 0);
+      drops0 = udpDrops();
       const rec = await measure(measureMs, senderPid);
+      socketDrops += udpDrops() - drops0;
       recordWindows.push(rec.node);
       ffmpegWindows.push(rec.ffmpeg);
       eventLoop = Math.max(eventLoop, rec.eventLoop);
       senderCpu = Math.max(senderCpu, rec.other);
       recordReceiveLost += sum((r) => r.gaps) - gaps0;
       recorderLost += recorders.reduce((a, r) => a + r.stats.packetsLost, 0) - lost0;
-      drops += recorders.reduce((a, r) => a + r.stats.packetsDropped, 0) - drops0;
+      drops += recorders.reduce((a, r) => a + r.stats.packetsDropped, 0) - feedDrops0;
       const segments = (await Promise.all(recorders.map((r) => r.stop()))).flat();
       if (round === 0) filesOk = segments.filter(readable).length;
       await sleep(2000);
@@ -355,6 +408,7 @@ export class RecorderSession {
       senderCpu,
       loadAverage: loadavg()[0]!,
       windows: { bare: bareWindows, record: recordWindows },
+      socketDrops,
       packetsPerSecond,
       megabitsPerSecond,
       bareLost,
@@ -380,7 +434,7 @@ export function describeStep(r: StepResult): string {
     `${r.streams} A/V streams (${r.packetsPerSecond.toFixed(0)} pkt/s, ${r.megabitsPerSecond.toFixed(1)} Mbit/s): node ${(r.bareNodeCpu * 100).toFixed(1)}% bare → ` +
     `${(r.recordNodeCpu * 100).toFixed(1)}% recording (×${r.nodeCpuRatio.toFixed(2)}, event loop ${(r.recordEventLoop * 100).toFixed(0)}%), ` +
     `ffmpeg ${(r.ffmpegCpu * 100).toFixed(1)}% total / ${(r.ffmpegCpuPerStream * 100).toFixed(2)}% per stream, senders ${(r.senderCpu * 100).toFixed(0)}%, ` +
-    `load ${r.loadAverage.toFixed(1)}, lost bare ${r.bareLost} / recv ${r.recordReceiveLost} / recorder ${r.recorderLost} / feed ${r.feedDrops}, files ok ${r.filesOk}/${r.streams}`
+    `load ${r.loadAverage.toFixed(1)}, lost bare ${r.bareLost} / recv ${r.recordReceiveLost} / recorder ${r.recorderLost} / feed ${r.feedDrops} (kernel socket drops ${r.socketDrops}), files ok ${r.filesOk}/${r.streams}`
   );
 }
 

@@ -15,6 +15,7 @@ export { CallManager, type CallManagerOptions } from './call-manager.js';
 export { Call, type CallState, type CallCloseReason, type CallMediaOptions, type MediaDirection, type DataChannelDocument } from './call.js';
 export { TokenConnection, tokenMatches, type TokenMatcher, type TokenRegistration } from './token.js';
 export type { LinkState, TokenKeys } from './peer-link.js';
+export { raiseReceiveBuffers, RECEIVE_BUFFER_BYTES } from './receive-buffers.js';
 export { answerPolicy, decideAnswer, ringOnly, type AnswerContext, type AnswerDecision, type AnswerHandler, type AnswerPolicy } from './policy.js';
 export { decideConference, newConferenceId, type ConferenceDecision, type ConferenceDocInput } from './conference.js';
 export { autoCallStatus, autoCallRequestFrame, autoCallRequestOf, supportsAutoCall, type AutoCallStatusOptions } from './autocall.js';

@@ -6,6 +6,7 @@ import { fromCandidateMap, toCandidateMap, type IceCandidateInit } from './candi
 import type { PeerCodecs } from './codecs.js';
 import { wrapRemoteTrack, type RemoteTrack, type RemoteTrackHandle } from './remote-track.js';
 import { PeerError } from './errors.js';
+import { raiseReceiveBuffers } from './receive-buffers.js';
 import type { IceServer, Signaling } from './signaling.js';
 
 /** werift accepts almost any text as SDP (and "connects" without media); refuse the obviously broken. */
@@ -131,6 +132,7 @@ export class PeerLink {
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     if (this.closed) return;
+    raiseReceiveBuffers(this.pc);
     const sdp = this.pc.localDescription?.sdp ?? offer.sdp;
     const map: SdpMap = { type: 'offer', sdp, ...extra, ...(this.options.token ?? {}) };
     this.options.signaling.send(frames.offer(this.options.peerId, map));
@@ -149,6 +151,7 @@ export class PeerLink {
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     if (this.closed) return;
+    raiseReceiveBuffers(this.pc);
     const sdp = this.pc.localDescription?.sdp ?? answer.sdp;
     const map: SdpMap = { type: 'answer', sdp, ...(this.options.token ?? {}) };
     this.options.signaling.send(frames.answer(this.options.peerId, map));

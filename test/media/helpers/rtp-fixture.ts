@@ -93,12 +93,31 @@ function vp8Args(kbps: number | undefined, gop: number | undefined): string[] {
   return ['-c:v', 'libvpx', '-deadline', 'realtime', ...rate, ...keyframes, '-auto-alt-ref', '0'];
 }
 
+/** One stream of an {@link RtpReplayer}. */
+export interface ReplayedStream {
+  /**
+   * Starts the clip over now (its first packet is a keyframe), as an encoder answers a PLI;
+   * sequence numbers and timestamps stay continuous.
+   */
+  restart(): void;
+}
+
+interface ReplayState {
+  fixture: RtpStreamFixture;
+  write: (data: Buffer) => void;
+  index: number;
+  /** When (ms after start()) the current pass through the clip began. */
+  passAt: number;
+  /** Sequence number of the next packet sent. */
+  seq: number;
+}
+
 /**
  * Replays fixtures in real time, looping with continuous sequence numbers and timestamps.
  * One timer drives every registered stream.
  */
 export class RtpReplayer {
-  private readonly streams: { fixture: RtpStreamFixture; write: (data: Buffer) => void; index: number; loop: number; offsetMs: number }[] = [];
+  private readonly streams: ReplayState[] = [];
   private timer: NodeJS.Timeout | undefined;
   private t0 = 0;
   sent = 0;
@@ -107,9 +126,15 @@ export class RtpReplayer {
    * Adds a stream; `write` receives a fresh Buffer per packet. A stream added after {@link start}
    * begins now; `offsetMs` delays it further (so that many streams' keyframes do not coincide).
    */
-  add(fixture: RtpStreamFixture, write: (data: Buffer) => void, offsetMs = 0): void {
-    const now = this.t0 ? Date.now() - this.t0 : 0;
-    this.streams.push({ fixture, write, index: 0, loop: 0, offsetMs: now + offsetMs });
+  add(fixture: RtpStreamFixture, write: (data: Buffer) => void, offsetMs = 0): ReplayedStream {
+    const state: ReplayState = { fixture, write, index: 0, passAt: this.now() + offsetMs, seq: fixture.packets[0]!.data.readUInt16BE(2) };
+    this.streams.push(state);
+    return {
+      restart: () => {
+        state.index = 0;
+        state.passAt = this.now();
+      },
+    };
   }
 
   start(tickMs = 10): void {
@@ -121,23 +146,26 @@ export class RtpReplayer {
     clearInterval(this.timer);
   }
 
+  private now(): number {
+    return this.t0 ? Date.now() - this.t0 : 0;
+  }
+
   private tick(): void {
-    const elapsed = Date.now() - this.t0;
+    const elapsed = this.now();
     for (const s of this.streams) {
       const { packets, durationMs, clockRate } = s.fixture;
       for (;;) {
         const p = packets[s.index]!;
-        if (s.offsetMs + s.loop * durationMs + p.at > elapsed) break;
+        if (s.passAt + p.at > elapsed) break;
         const data = Buffer.from(p.data);
-        if (s.loop > 0) {
-          data.writeUInt16BE((data.readUInt16BE(2) + s.loop * packets.length) & 0xffff, 2);
-          data.writeUInt32BE((data.readUInt32BE(4) + Math.round((s.loop * durationMs * clockRate) / 1000)) >>> 0, 4);
-        }
+        data.writeUInt16BE(s.seq, 2);
+        s.seq = (s.seq + 1) & 0xffff;
+        data.writeUInt32BE((data.readUInt32BE(4) + Math.round((s.passAt * clockRate) / 1000)) >>> 0, 4);
         s.write(data);
         this.sent++;
         if (++s.index === packets.length) {
           s.index = 0;
-          s.loop++;
+          s.passAt += durationMs;
         }
       }
     }
