@@ -3,8 +3,9 @@
  * camera: VP8 1.5 Mbit/s at 30 fps, ~1100-byte packets, a keyframe every 3 s; Opus 50 packets/s)
  * from werift senders in a child process to werift receivers in this process, added in steps
  * (default 10, 20, 40, 60, 80, 100, 120) until the first loss (werift sequence gaps, reorder-buffer
- * losses, feed drops, an unreadable file) or until this process is CPU-bound (event loop ≥ 95 %
- * busy while recording). Each step measures bare receive of the streams, then the same streams
+ * losses, feed drops, an unreadable file) or until this process is CPU-bound (≥ 0.9 of a core
+ * while recording), or after 4 minutes. Kernel drops on the receivers' UDP sockets are counted too
+ * (`RECORDER_BENCH_RCVBUF=0` measures with the kernel's default receive buffer). Each step measures bare receive of the streams, then the same streams
  * recorded, in one window each (`RECORDER_RAMP_MEASURE_MS`, default 8000).
  *
  * Standalone: `npx tsx bench/recorder-ramp.ts [N,N,...]`; `RECORDER_RAMP_BARE=1` measures bare
@@ -34,13 +35,16 @@ export interface RampResult {
   summary: string;
 }
 
-/** Event-loop utilisation from which this process counts as CPU-bound. */
-const CPU_BOUND = 0.95;
+/** Node CPU (fraction of one core) from which this process counts as CPU-bound: its JS runs on one thread. */
+const CPU_BOUND = 0.9;
+/** The ramp takes no further step after this long, so that one run stays within ~5 minutes. */
+const TIME_CAP_MS = 240_000;
 
 /** Why the ramp stops after `step`, or undefined to go on. */
-function stopReason(step: StepResult): string | undefined {
+function stopReason(step: StepResult, elapsedMs: number): string | undefined {
   if (!step.lossFree) return `loss at ${step.streams} streams`;
-  if (step.recordEventLoop >= CPU_BOUND) return `node CPU-bound at ${step.streams} streams`;
+  if (step.recordNodeCpu >= CPU_BOUND) return `node CPU-bound at ${step.streams} streams`;
+  if (elapsedMs > TIME_CAP_MS) return `time cap after ${step.streams} streams`;
   return undefined;
 }
 
@@ -53,6 +57,7 @@ export async function run(options: { streamCounts?: number[]; measureMs?: number
   const steps: StepResult[] = [];
   let stoppedBy = `reached ${counts.at(-1)} streams`;
   const session = RecorderSession.open('realistic');
+  const started = performance.now();
   try {
     for (const n of counts) {
       try {
@@ -66,7 +71,7 @@ export async function run(options: { streamCounts?: number[]; measureMs?: number
       const step = await session.step({ measureMs, rounds: 1, dir, bareOnly });
       steps.push(step);
       console.log(describeStep(step));
-      const reason = stopReason(step);
+      const reason = stopReason(step, performance.now() - started);
       if (reason) {
         stoppedBy = reason;
         break;
