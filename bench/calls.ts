@@ -21,7 +21,7 @@ import { machineCores } from './recorder-session.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const PROBES = 5;
 /** A kind's ramp stops after this long (the whole bench stays within a few minutes). */
-const KIND_CAP_MS = 100_000;
+const KIND_CAP_MS = 75_000;
 
 /** One step of one kind. */
 export interface CallsStep {
