@@ -33,16 +33,17 @@ const exec = promisify(execFile);
 
 let work: string;
 let project: string;
+let setupOutput: string;
 let server: CliProcess;
 let url: string;
 let tester: RoomChat;
 const started: CliProcess[] = [];
 
-async function bash(script: string, cwd: string): Promise<string> {
+async function bash(script: string, cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
   try {
     const { stdout, stderr } = await exec('bash', ['-c', `set -euo pipefail\n${script}`], {
       cwd,
-      env: { ...process.env, ...npmEnv },
+      env: { ...process.env, ...npmEnv, ...env },
       maxBuffer: 64 * 1024 * 1024,
     });
     return stdout + stderr;
@@ -64,11 +65,12 @@ beforeAll(async () => {
   // "This checkout": what `npm pack` reads, with the repository's node_modules for the build.
   const checkout = join(work, 'spreed-bot');
   await mkdir(checkout);
-  for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'src']) {
+  for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'src', 'scripts', 'patches']) {
     await cp(join(repoRoot, entry), join(checkout, entry), { recursive: true });
   }
   await symlink(join(repoRoot, 'node_modules'), join(checkout, 'node_modules'));
-  await bash(setupCommands.join('\n'), checkout);
+  // Foreground scripts: npm shows what the dependencies' install scripts print (spreed-bot's postinstall).
+  setupOutput = await bash(setupCommands.join('\n'), checkout, { npm_config_foreground_scripts: 'true' });
   project = join(work, 'my-bots');
   for (const file of ['shout.ts', 'my-bot.ts', 'my-script.ts']) {
     await writeFile(join(project, file), fileBlock(firstBot, file).replaceAll("'./src/index.js'", "'spreed-bot'"));
@@ -97,6 +99,29 @@ describe('README "Use spreed-bot in your own project"', () => {
     expect(bin.startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(await bash('npx spreed-bot --version', project)).toContain('spreed-bot 0.1.0');
   });
+
+  it("spreed-bot's postinstall patched the werift it loads (SCTP maxBurst for file transfers)", async () => {
+    expect(setupOutput).toContain('spreed-bot: patched werift 0.24.4');
+    expect(setupOutput).not.toContain('werift not patched');
+    const list = (await bash('tar -tzf spreed-bot-0.1.0.tgz', work)).split('\n');
+    expect(list).toEqual(expect.arrayContaining(['package/scripts/postinstall.mjs', 'package/patches/werift+0.24.4.patch']));
+    // Inside the installed package, so 'werift' resolves exactly as spreed-bot's own imports do.
+    const probe = join(project, 'node_modules/spreed-bot/werift-probe.mjs');
+    await writeFile(
+      probe,
+      `import { RTCPeerConnection } from 'werift';
+import { raiseWeriftSctpBurst } from './dist/files/index.js';
+const pc = new RTCPeerConnection({ iceServers: [] });
+const dc = pc.createDataChannel('probe');
+console.log('maxBurst', dc.sctp.sctp.maxBurst, 'raised', raiseWeriftSctpBurst(dc), dc.sctp.sctp.maxBurst);
+await pc.close();
+`,
+    );
+    expect((await bash(`node ${probe}`, project)).trim()).toBe('maxBurst 4 raised true 64');
+    // A second run (npm rebuild, a reinstall) sees the patch and changes nothing.
+    const again = await bash('node node_modules/spreed-bot/scripts/postinstall.mjs', project);
+    expect(again.trim()).toMatch(/^spreed-bot: werift 0\.24\.4 already patched \(/);
+  }, 120_000);
 
   it('npx tsc --noEmit type-checks the bots; the package declarations have no errors of their own', async () => {
     await bash(typecheckCommand, project);
