@@ -40,7 +40,7 @@ function patchWerift() {
   const { version } = JSON.parse(readFileSync(join(weriftDir, 'package.json'), 'utf8'));
   if (version !== WERIFT_VERSION) throw new Error(`werift ${version} found, the patch is for ${WERIFT_VERSION}`);
   // pnpm hard-links package files from its global store: patching them would change every project's copy.
-  if (weriftDir.split(sep).includes('.pnpm')) throw new Error('pnpm layout; use `pnpm patch werift` with the patch from node_modules/spreed-bot/patches');
+  if (weriftDir.split(sep).includes('.pnpm')) throw new Error("pnpm layout: its package files are shared between projects; use pnpm's own patching");
   if (dirname(weriftDir).split(sep).pop() !== 'node_modules') throw new Error(`werift is not in a node_modules folder: ${weriftDir}`);
   // The patch's paths start with node_modules/werift/: apply it from the folder above that node_modules.
   const cwd = dirname(dirname(weriftDir));

@@ -38,7 +38,8 @@ export function raiseWeriftSctpBurst(dc: RTCDataChannel, packets = FILE_TRANSFER
 }
 
 /** The line logged (once per process, at info) when a file channel's werift is not patched. */
-export const WERIFT_UNPATCHED_NOTE = "werift is not patched (installed with --ignore-scripts, or not werift 0.24.4): file transfers use werift's default SCTP pacing";
+export const WERIFT_UNPATCHED_NOTE =
+  "werift is not patched (not werift 0.24.4, or installed with --ignore-scripts: run node node_modules/spreed-bot/scripts/postinstall.mjs); file transfers use werift's default SCTP pacing";
 
 let unpatchedNoted = false;
 

@@ -26,6 +26,7 @@ const typecheckCommand = 'npx tsc --noEmit';
 const serverCommand = 'npx spreed-bot server --port 8080';
 const runCommand = 'npx spreed-bot run my-bot.ts --server ws://127.0.0.1:8080/ws --room lobby';
 const scriptCommand = 'npx tsx my-script.ts';
+const rerunCommand = 'node node_modules/spreed-bot/scripts/postinstall.mjs';
 
 // npm reads these like the command-line flags: use the npm cache that `npm ci` filled.
 const npmEnv = { npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
@@ -118,8 +119,9 @@ await pc.close();
 `,
     );
     expect((await bash(`node ${probe}`, project)).trim()).toBe('maxBurst 4 raised true 64');
-    // A second run (npm rebuild, a reinstall) sees the patch and changes nothing.
-    const again = await bash('node node_modules/spreed-bot/scripts/postinstall.mjs', project);
+    // The README's command for --ignore-scripts installs; run again, it sees the patch and changes nothing.
+    expect(readmeSection('File sharing')).toContain(`\`${rerunCommand}\``);
+    const again = await bash(rerunCommand, project);
     expect(again.trim()).toMatch(/^spreed-bot: werift 0\.24\.4 already patched \(/);
   }, 120_000);
 
