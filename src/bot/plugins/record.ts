@@ -1,15 +1,18 @@
-import { BehaviorSubject, Subject, Subscription, filter, type Observable } from 'rxjs';
+import { BehaviorSubject, Subject, Subscription, filter } from 'rxjs';
 import { MediaStreamTrack } from 'werift';
-import { z } from 'zod';
 import { MeetingRecorder, RtpStreamCounter, type MeetingResume, playFile, startBandwidthFeedback, type MeetingRecording, type Playback, type RecorderStats } from '../../media/index.js';
 import type { Call, CallManager, RemoteTrack } from '../../peer/index.js';
-import { MAX_CHAT_LENGTH } from '../chat.js';
 import { ensureWritableDir } from '../dir-checks.js';
 import type { Plugin, PluginContext } from '../plugin.js';
-import { optionTypes, parsePluginOptions } from '../plugin-options.js';
+import { parsePluginOptions } from '../plugin-options.js';
 import { callsExtras, ensureCalls } from './calls.js';
 import { OnceReporter } from './once-reporter.js';
+import { registerRecordCommand } from './record-command.js';
+import { IdlePolicy } from './record-idle.js';
+import { recordOptionsSchema, type ParsedRecordOptions, type RecorderControl, type RecordOptions, type RecordingState } from './record-options.js';
 import { ensureScreenShares, type ScreenShare, type ScreenShares } from './screen-shares.js';
+
+export * from './record-options.js';
 
 declare module '../services.js' {
   interface Services {
@@ -22,86 +25,6 @@ declare module '../services.js' {
     meetingResume: MeetingResume;
   }
 }
-
-/** When the recorder starts by itself. */
-export type RecordAutoStart =
-  /** as soon as the bot has a connected call (someone called it, or a conference formed) */
-  | 'call'
-  /** when an AutoCall request arrives (then the callback call is recorded) */
-  | 'autocall'
-  /** only on `!record start` or `recorder.start()` */
-  | 'manual';
-
-/** Options of the {@link record} plugin. */
-export interface RecordOptions {
-  /** Root folder of recordings: files go to `<dir>/<room>/<start-time>/`. @defaultValue `'recordings'` */
-  dir?: string;
-  /** @defaultValue `'call'` */
-  autoStart?: RecordAutoStart;
-  /** Record audio only. @defaultValue `false` */
-  audioOnly?: boolean;
-  /** Stop after this long. @defaultValue unlimited */
-  maxDurationMs?: number;
-  /** Stop when the bot has had no call (nobody to record) this long. @defaultValue `30000` */
-  stopWhenEmptyMs?: number;
-  /** Stop when no RTP packet has arrived this long. @defaultValue `300000` (5 minutes) */
-  stopWhenSilentMs?: number;
-  /** Chat message sent to the room when a recording starts (a notice to participants). @defaultValue none */
-  notice?: string;
-  /**
-   * Audio file (anything ffmpeg reads) played into every call when a recording starts, e.g. a
-   * spoken "this meeting is being recorded". @defaultValue none
-   */
-  noticeAudio?: string;
-  /**
-   * Bitrate the bot tells senders its link can take (REMB), so browsers send full quality instead
-   * of their ~300 kbps start rate. `0` disables the feedback. @defaultValue `4_000_000`
-   */
-  maxBitrate?: number;
-  /** Register the `!record start|stop|status` chat command. @defaultValue `true` */
-  command?: boolean;
-}
-
-/** Recording state. */
-export type RecordingState =
-  | { status: 'idle' }
-  | { status: 'recording'; dir: string; startedAt: number }
-  | { status: 'stopping'; dir: string };
-
-/** Control of the recorder for user code and other plugins. */
-export interface RecorderControl {
-  /** Starts a recording (no-op when one runs). Resolves with its folder. */
-  start(): Promise<string>;
-  /** Stops and finalises the running recording; resolves with the file set, or undefined when idle. */
-  stop(): Promise<MeetingRecording | undefined>;
-  /** Current state. */
-  readonly state$: Observable<RecordingState>;
-  readonly state: RecordingState;
-  /** Every finished recording: files and sidecar, for upload, transcoding or notification. */
-  readonly finalized$: Observable<MeetingRecording>;
-  /** Counters of the running recording. */
-  readonly stats: RecorderStats | undefined;
-}
-
-const { positiveInt, path } = optionTypes;
-
-/** Schema of {@link RecordOptions}, checked when the plugin is created. */
-export const recordOptionsSchema = z
-  .object({
-    dir: path().default('recordings'),
-    autoStart: z.enum(['call', 'autocall', 'manual']).default('call'),
-    audioOnly: z.boolean().default(false),
-    maxDurationMs: positiveInt().optional(),
-    stopWhenEmptyMs: z.number().int().nonnegative().default(30_000),
-    stopWhenSilentMs: positiveInt().default(300_000),
-    notice: z.string().min(1).max(MAX_CHAT_LENGTH).optional(),
-    noticeAudio: path().optional(),
-    maxBitrate: z.number().int().nonnegative().default(4_000_000),
-    command: z.boolean().default(true),
-  })
-  .strict();
-
-type ParsedRecordOptions = z.output<typeof recordOptionsSchema>;
 
 /**
  * Records every participant of the bot's calls and conferences to disk through ffmpeg without
@@ -144,11 +67,9 @@ class RecordSession implements RecorderControl {
   readonly #tracks = new Map<RemoteTrack, RtpStreamCounter>();
   readonly #calls: CallManager;
   readonly #shares: ScreenShares;
+  readonly #idle: IdlePolicy;
   #recorder?: MeetingRecorder;
   #starting?: Promise<string>;
-  #emptySince?: number;
-  #lastPackets = 0;
-  #lastMediaAt = Date.now();
   #stopping = false;
   #noticeTrack?: MediaStreamTrack;
   #notice?: Playback;
@@ -158,6 +79,7 @@ class RecordSession implements RecorderControl {
   constructor(ctx: PluginContext<unknown>, options: ParsedRecordOptions) {
     this.#ctx = ctx;
     this.#options = options;
+    this.#idle = new IdlePolicy({ emptyMs: options.stopWhenEmptyMs, silentMs: options.stopWhenSilentMs });
     this.#startFailures = new OnceReporter(ctx.logger);
     const calls = ensureCalls(ctx);
     this.#calls = calls;
@@ -246,7 +168,7 @@ class RecordSession implements RecorderControl {
         })),
       };
     });
-    if (options.command) this.teardown.add(this.#registerCommand());
+    if (options.command) this.teardown.add(registerRecordCommand(ctx.commands, this, () => this.#tracks.size));
     this.teardown.add(() => {
       this.#state.complete();
       this.#finalized.complete();
@@ -297,7 +219,7 @@ class RecordSession implements RecorderControl {
       for (const [id, p] of ctx.users) recorder.join(id, p.displayName);
       for (const track of this.#tracks.keys()) this.#addWhenNamed(track);
       for (const share of this.#shares.active) this.#recordShare(share);
-      this.#lastMediaAt = Date.now();
+      this.#idle.reset();
       this.#state.next({ status: 'recording', dir: recorder.dir, startedAt: Date.now() });
       ctx.logger.info({ dir: recorder.dir }, 'recording started');
       if (this.#options.notice) ctx.chat.send(this.#options.notice);
@@ -383,51 +305,13 @@ class RecordSession implements RecorderControl {
   #checkIdle(): void {
     const recorder = this.#recorder;
     if (!recorder) return;
-    const now = Date.now();
     // "Empty" means nobody to record: peers whose calls carry no media (e.g. a file-drop bot) do not count.
     const empty = ![...this.#calls.calls.values()].some(
       (c) => (c.state.status === 'connected' && c.remoteTracks.length > 0) || c.state.status === 'connecting',
     );
-    this.#emptySince = empty ? (this.#emptySince ?? now) : undefined;
-    const packets = recorder.stats.packetsReceived;
-    if (packets !== this.#lastPackets) {
-      this.#lastPackets = packets;
-      this.#lastMediaAt = now;
-    }
-    const emptyLimit = this.#options.stopWhenEmptyMs;
-    const silentLimit = this.#options.stopWhenSilentMs;
-    if (this.#emptySince !== undefined && now - this.#emptySince >= emptyLimit) {
-      this.#ctx.logger.info('room empty: stopping the recording');
-      void this.stop();
-    } else if (now - this.#lastMediaAt >= silentLimit) {
-      this.#ctx.logger.info('no media: stopping the recording');
-      void this.stop();
-    }
-  }
-
-  #registerCommand(): () => void {
-    return this.#ctx.commands.register({
-      name: 'record',
-      usage: 'start|stop|status',
-      help: 'controls the meeting recording',
-      run: async (args) => {
-        switch ((args[0] ?? 'status').toLowerCase()) {
-          case 'start':
-            return `recording to ${await this.start()}`;
-          case 'stop': {
-            const result = await this.stop();
-            return result ? `recording stopped: ${result.files.length} file(s) in ${result.dir}` : 'not recording';
-          }
-          case 'status': {
-            const state = this.state;
-            if (state.status !== 'recording') return state.status === 'idle' ? 'not recording' : 'stopping';
-            const secs = Math.round((Date.now() - state.startedAt) / 1000);
-            return `recording for ${secs}s to ${state.dir} (${this.#tracks.size} track(s), ${this.stats?.packetsReceived ?? 0} packets)`;
-          }
-          default:
-            return 'usage: !record start|stop|status';
-        }
-      },
-    });
+    const reason = this.#idle.check({ empty, packetsReceived: recorder.stats.packetsReceived });
+    if (!reason) return;
+    this.#ctx.logger.info(reason === 'empty' ? 'room empty: stopping the recording' : 'no media: stopping the recording');
+    void this.stop();
   }
 }
