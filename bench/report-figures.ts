@@ -107,7 +107,8 @@ function callsRows(r: Json): Row[] {
     if (knee === undefined) return [];
     const first = num(k, 'firstMedianMs');
     const atKnee = num(k, 'kneeMedianMs');
-    const stoppedBy = at(k, 'stoppedBy');
+    // Error messages name the caller's session id: long, and says nothing to a reader.
+    const stoppedBy = typeof at(k, 'stoppedBy') === 'string' ? (at(k, 'stoppedBy') as string).replace(/call with \S+ /g, 'call ') : undefined;
     return [
       {
         figure: `${String(at(k, 'kind'))} calls per process (setup < 2× first step, none failed)`,
@@ -215,12 +216,15 @@ function fleetRows(r: Json): Row[] {
   const max = num(r, 'handover.maxMs');
   const targetMax = num(r, 'handover.targetMaxMs');
   if (max !== undefined) {
+    // Kills after which no new segment started are hand-overs that did not happen in time.
+    const missing = num(r, 'handover.notContinued') ?? 0;
+    const kills = num(r, 'handover.kills');
     rows.push({
-      figure: 'fleet hand-over after a worker is killed (max)',
-      measured: `${fmt(max / 1000)} s`,
+      figure: `fleet hand-over after a worker is killed (max${kills === undefined ? '' : ` of ${kills} kills`})`,
+      measured: `${fmt(max / 1000)} s${missing ? `, ${missing} without a new segment` : ''}`,
       target: targetMax === undefined ? '—' : `≤ ${fmt(targetMax / 1000)} s`,
       ratio: '—',
-      met: targetMax === undefined ? undefined : max <= targetMax,
+      met: targetMax === undefined ? undefined : max <= targetMax && missing === 0,
     });
   }
   const ratio = num(r, 'throughput.ratio2to1');
