@@ -74,7 +74,11 @@ export type SidecarRepairResult =
  * {@link repairSidecarData}); a sidecar whose writer is still running is left alone (`live`).
  * Rejects like `readSidecar` for a missing or invalid file.
  */
-export async function repairSidecar(path: string, now = Date.now()): Promise<SidecarRepairResult> {
+export async function repairSidecar(
+  path: string,
+  now = Date.now(),
+  checkFile: (path: string) => Promise<RecordedFileCheck> = checkRecordedFile,
+): Promise<SidecarRepairResult> {
   const data = await readSidecar(path);
   if (!needsRepair(data)) return { status: 'ok' };
   const mtimeMs = await stat(path).then((s) => s.mtimeMs, () => 0);
@@ -84,11 +88,15 @@ export async function repairSidecar(path: string, now = Date.now()): Promise<Sid
   for (const file of data.files) {
     if (file.state !== 'recording') continue;
     const at = join(dir, file.file);
-    const [check, mtime] = await Promise.all([checkRecordedFile(at), stat(at).then((s) => s.mtimeMs, () => 0)]);
+    const [check, mtime] = await Promise.all([checkFile(at), stat(at).then((s) => s.mtimeMs, () => 0)]);
     checks.set(file.file, { ...check, mtimeMs: mtime });
   }
   const repaired = data.files.filter((f) => f.state === 'recording').map((f) => f.file);
   repairSidecarData(data, checks, now);
+  // Checking the files takes a while: a recorder may have taken the meeting over meanwhile (a fleet
+  // worker continuing it after a hand-over). Its sidecar wins; ours would close a live meeting.
+  const current = await stat(path).then((s) => s.mtimeMs, () => -1);
+  if (current !== mtimeMs) return { status: 'live' };
   await writeFileAtomic(path, formatSidecar(data));
   return { status: 'repaired', files: data.files.filter((f) => repaired.includes(f.file)).map((f) => ({ file: f.file, state: f.state })) };
 }

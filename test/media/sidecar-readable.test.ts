@@ -86,6 +86,22 @@ describe('repairing a sidecar a killed recorder left recording', () => {
     expect((await repairSidecar(path)).status).toBe('repaired');
     expect((await readSidecar(path)).files.map((f) => f.state)).toEqual(['failed', 'failed']); // no files on disk
   });
+
+  it('leaves a sidecar alone when a recorder took the meeting over while its files were checked', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'repair-'));
+    const path = join(dir, 'meeting.json');
+    const dead = { pid: 2 ** 22 + 7, host: hostname() }; // above pid_max: never a running process
+    await writeFile(path, formatSidecar({ ...killedMeeting(), writer: dead }));
+    const continued = formatSidecar({ ...killedMeeting(), writer: { pid: process.pid, host: hostname() } });
+    // A fleet worker continues the meeting while the repair probes the files the dead recorder left.
+    const result = await repairSidecar(path, Date.now(), async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // a distinct mtime on coarse clocks
+      await writeFile(path, continued);
+      return { bytes: 0, playable: false };
+    });
+    expect(result.status).toBe('live');
+    expect(await readFile(path, 'utf8')).toBe(continued);
+  });
 });
 
 describe('what a recording holds, from its bytes', () => {
