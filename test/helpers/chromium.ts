@@ -105,6 +105,8 @@ export interface DownloadResult {
   ms: number;
   /** Request sent → whole chunk received (ms), one entry per chunk request, in completion order. */
   chunkMs: number[];
+  /** Offer sent → data channel open (ms), per token connection, in open order. */
+  openMs: number[];
 }
 
 export interface PageSettings {
