@@ -14,7 +14,9 @@ work queue; this worker takes one while its cost fits the capacity (a recording 
 expected streams, 4 by default; a plain bot 1), holds it with a lease renewed every second, and
 takes over jobs of workers that died (within 10 s, continuing the same meeting directory as the
 next segment). SIGTERM/SIGINT drain: no new jobs, running jobs move to other workers (or finish
-here when this is the last one), exit 0; a second signal stops at once.
+here when this is the last one), exit 0. When NATS cannot be reached for 20 s the worker
+finalises its jobs' recordings itself and exits 1 (their leases expire and another worker
+continues them); a second signal stops at once.
 
 Options:
   --nats URL          NATS server with JetStream (default $SPREED_NATS or nats://127.0.0.1:4222)
@@ -84,8 +86,28 @@ export async function workerCommand(argv: string[]): Promise<number> {
   });
   const signal = await signals.first;
   logger.info({ signal }, 'draining');
-  await worker.drain();
+  const drained = await bounded(worker.drain(), DRAIN_DEADLINE_MS);
+  if (!drained) {
+    // NATS is unreachable (or too slow) to hand the jobs over: finalise their recordings here and
+    // leave; their leases expire and another worker continues each meeting when NATS is back.
+    logger.warn({ afterMs: DRAIN_DEADLINE_MS }, 'drain could not reach NATS; stopping the jobs here (their leases expire, another worker continues them)');
+    await Promise.all(worker.runners.map((r) => r.bot?.stop()));
+  }
   await health?.close();
   signals.dispose();
-  return 0;
+  return drained ? 0 : 1;
+}
+
+/** How long a drain may wait for NATS before the worker finalises its jobs itself and exits. */
+const DRAIN_DEADLINE_MS = 20_000;
+
+/** True when `work` settled within `ms`; a rejection counts as not drained. */
+async function bounded(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true, () => false), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
