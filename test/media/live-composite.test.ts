@@ -11,7 +11,9 @@ import { liveLayout } from '../../src/media/live-layout.js';
 import { detectLiveFeatures, parseLiveTarget } from '../../src/media/live-output.js';
 import { ffmpegPath, noFfmpeg } from '../helpers/env.js';
 import { meanLuma, probe } from '../helpers/ffprobe.js';
-import { sleep, startSyntheticCall, type SyntheticCall } from './helpers/synthetic-call.js';
+import { connectLoopback } from './helpers/loopback.js';
+import { RtpReplayer } from './helpers/rtp-fixture.js';
+import { fixture, sleep, startSyntheticCall, type SyntheticCall } from './helpers/synthetic-call.js';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -129,6 +131,38 @@ describe.skipIf(noFfmpeg).sequential('live composite to real listeners (RTMP, SR
       live.setParticipant('bob', bob.sources);
       await sleep(6000);
     });
+  }, 90_000);
+
+  it('survives a participant losing every video packet for 3 s: the tile holds its last frame, the stream goes on', async () => {
+    const media = await fixture('vp8');
+    const call = await connectLoopback({ video: 'vp8', participantId: 'alice' });
+    const replayer = new RtpReplayer();
+    let dropping = false; // the network loses all of Alice's video, then gives deltas without a keyframe
+    replayer.add(media.audio!, (d) => call.tracks.audio!.writeRtp(d));
+    replayer.add(media.video!, (d) => void (dropping || call.tracks.video!.writeRtp(d)));
+    replayer.start();
+    calls.push({ ...call, replayer, close: async () => (replayer.stop(), await call.close()) } as SyntheticCall);
+    await call.ready;
+    const out = join(dir, 'loss');
+    const live = await LiveComposite.start({ target: out });
+    const t0 = Date.now();
+    live.setParticipant('alice', call.sources);
+    await sleep(3500);
+    dropping = true;
+    await sleep(3000);
+    dropping = false;
+    await sleep(3500);
+    const exit = await live.stop();
+    const seconds = (Date.now() - t0) / 1000;
+    expect(exit.error).toBeUndefined();
+    const playlist = join(out, 'index.m3u8');
+    const media2 = await probe(playlist);
+    expect(media2.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+    expect(Math.abs(media2.duration - seconds)).toBeLessThan(2.5);
+    // In the middle of the gap Alice's tile still shows her (bright test pattern), not the dark
+    // placeholder of a participant without a picture; after it, her video again.
+    expect(await meanLuma(playlist, 5, '200:120:220:120')).toBeGreaterThan(70);
+    expect(await meanLuma(playlist, 9, '200:120:220:120')).toBeGreaterThan(70);
   }, 90_000);
 
   it('shows the share as the main tile with the (audio-only) speakers beside it, the grid again when it ends', async () => {
