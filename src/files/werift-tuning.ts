@@ -1,5 +1,6 @@
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import { createLogger } from '../util/logger.js';
+import { tuneWeriftSockets } from '../util/werift-sockets.js';
 
 /** Default UDP socket buffer for token connections that carry files. */
 export const FILE_TRANSFER_SOCKET_BUFFER = 2 * 1024 * 1024;
@@ -28,13 +29,18 @@ export const FILE_TRANSFER_MAX_BURST = 64;
  * @param packets Max.Burst; 0 means no limit beyond the congestion window. @defaultValue {@link FILE_TRANSFER_MAX_BURST} (64)
  */
 export function raiseWeriftSctpBurst(dc: RTCDataChannel, packets = FILE_TRANSFER_MAX_BURST): boolean {
-  const sctp = (dc as unknown as { sctp?: { sctp?: { maxBurst?: unknown } } }).sctp?.sctp;
+  const sctp = weriftSctp(dc);
   if (typeof sctp?.maxBurst !== 'number') {
     if (sctp) noteUnpatchedWerift();
     return false;
   }
   sctp.maxBurst = packets;
   return true;
+}
+
+/** The SCTP association under a werift data channel (werift internals: `dc.sctp.sctp`), if there is one. */
+function weriftSctp(dc: RTCDataChannel): Record<string, unknown> | undefined {
+  return (dc as unknown as { sctp?: { sctp?: Record<string, unknown> } }).sctp?.sctp;
 }
 
 /** The line logged (once per process, at info) when a file channel's werift is not patched. */
@@ -71,7 +77,7 @@ function noteUnpatchedWerift(): void {
  * @param enabled @defaultValue true
  */
 export function delayWeriftSctpAcks(dc: RTCDataChannel, enabled = true): boolean {
-  const sctp = (dc as unknown as { sctp?: { sctp?: { delayedAck?: unknown } } }).sctp?.sctp;
+  const sctp = weriftSctp(dc);
   if (typeof sctp?.delayedAck !== 'boolean') return false;
   sctp.delayedAck = enabled;
   return true;
@@ -102,15 +108,10 @@ export const FILE_TRANSFER_MIN_SSTHRESH = 64 * 1024;
  * @param bytes @defaultValue {@link FILE_TRANSFER_MIN_SSTHRESH} (64 KiB)
  */
 export function floorWeriftSctpSsthresh(dc: RTCDataChannel, bytes = FILE_TRANSFER_MIN_SSTHRESH): boolean {
-  const sctp = (dc as unknown as { sctp?: { sctp?: { minSsthresh?: unknown } } }).sctp?.sctp;
+  const sctp = weriftSctp(dc);
   if (typeof sctp?.minSsthresh !== 'number') return false;
   sctp.minSsthresh = bytes;
   return true;
-}
-
-interface SocketLike {
-  setRecvBufferSize(size: number): void;
-  setSendBufferSize(size: number): void;
 }
 
 /**
@@ -127,21 +128,10 @@ interface SocketLike {
  * @param bytes Requested buffer size. @defaultValue {@link FILE_TRANSFER_SOCKET_BUFFER} (2 MiB)
  */
 export function enlargeWeriftSocketBuffers(pc: RTCPeerConnection, bytes = FILE_TRANSFER_SOCKET_BUFFER): number {
-  let changed = 0;
-  const transports = (pc as unknown as { iceTransports?: unknown[] }).iceTransports ?? [];
-  for (const transport of transports) {
-    const protocols = (transport as { connection?: { protocols?: unknown[] } }).connection?.protocols ?? [];
-    for (const protocol of protocols) {
-      const socket = (protocol as { transport?: { socket?: Partial<SocketLike> } }).transport?.socket;
-      if (typeof socket?.setRecvBufferSize !== 'function' || typeof socket.setSendBufferSize !== 'function') continue;
-      try {
-        socket.setRecvBufferSize(bytes);
-        socket.setSendBufferSize(bytes);
-        changed++;
-      } catch {
-        // socket not bound yet or already closed: nothing to tune
-      }
-    }
-  }
-  return changed;
+  return tuneWeriftSockets(pc, (socket) => {
+    if (typeof socket.setRecvBufferSize !== 'function' || typeof socket.setSendBufferSize !== 'function') return false;
+    socket.setRecvBufferSize(bytes);
+    socket.setSendBufferSize(bytes);
+    return true;
+  });
 }

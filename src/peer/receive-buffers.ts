@@ -1,4 +1,5 @@
 import type { RTCPeerConnection } from 'werift';
+import { tuneWeriftSockets } from '../util/werift-sockets.js';
 
 /**
  * Kernel receive buffer asked for on every UDP socket of a peer connection: 4 MiB, about 20 s of
@@ -11,32 +12,15 @@ import type { RTCPeerConnection } from 'werift';
  */
 export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
-interface SocketLike {
-  setRecvBufferSize(bytes: number): void;
-}
-/** werift 0.24 keeps each ICE transport's UDP sockets here (not public API, hence the care). */
-interface WithSockets {
-  iceTransports?: { connection?: { protocols?: { transport?: { socket?: Partial<SocketLike> } }[] } }[];
-}
-
 /**
  * Sets the receive buffer of every UDP socket `pc` has gathered so far (call after
  * `setLocalDescription`, which resolves once gathering is done). Returns how many sockets it
  * changed; 0 when werift's internals differ from what it knows, and nothing else happens then.
  */
 export function raiseReceiveBuffers(pc: RTCPeerConnection, bytes = RECEIVE_BUFFER_BYTES): number {
-  let changed = 0;
-  for (const transport of (pc as unknown as WithSockets).iceTransports ?? []) {
-    for (const protocol of transport.connection?.protocols ?? []) {
-      const socket = protocol.transport?.socket;
-      if (typeof socket?.setRecvBufferSize !== 'function') continue;
-      try {
-        socket.setRecvBufferSize(bytes);
-        changed++;
-      } catch {
-        // closed meanwhile, or not bound yet: the kernel default stays
-      }
-    }
-  }
-  return changed;
+  return tuneWeriftSockets(pc, (socket) => {
+    if (typeof socket.setRecvBufferSize !== 'function') return false;
+    socket.setRecvBufferSize(bytes);
+    return true;
+  });
 }
