@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // spreed-bot's postinstall: applies patches/werift+0.24.4.patch (SCTP maxBurst, delayedAck,
-// minSsthresh; see src/files/werift-tuning.ts) to the werift that spreed-bot loads.
+// minSsthresh, see src/files/werift-tuning.ts; a duplicate DTLS HelloVerifyRequest no longer fails
+// the handshake, see test/peer/dtls-retransmit.test.ts) to the werift that spreed-bot loads.
 //
 // - In the spreed-bot repository (not under node_modules): runs patch-package as before; a patch
 //   that does not apply fails the install.
@@ -30,7 +31,7 @@ try {
   console.log(`spreed-bot: ${patchWerift()}`);
 } catch (error) {
   const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-  console.log(`spreed-bot: werift not patched (${reason}); file transfers use werift's default pacing`);
+  console.log(`spreed-bot: werift not patched (${reason}); file transfers use werift's default pacing and a call with a busy peer can fail its DTLS handshake`);
 }
 process.exit(0);
 

@@ -1,6 +1,7 @@
 import type { RTCPeerConnection } from 'werift';
 import type { Logger } from '../util/logger.js';
 import type { Call, CallMediaOptions } from './call.js';
+import type { RedialOptions } from './conference-redial.js';
 import type { CallManager } from './call-manager.js'; // for TSDoc links
 import type { defaultCodecs, PeerCodecs } from './codecs.js';
 import type { AnswerHandler, ringOnly } from './policy.js';
@@ -47,4 +48,10 @@ export interface CallManagerOptions {
    * client (PROTOCOL-NOTES §4.1), so 1:1 calls merge into a conference. @defaultValue `true`
    */
   autoConference?: boolean;
+  /**
+   * Call a conference peer again when the call with it failed to connect (ICE or DTLS, on either
+   * side); `false` hangs up for good like the web client. Only conference links, only while the
+   * peer is still there. @defaultValue `{ attempts: 3, delayMs: 1000 }` (1 s, 2 s, 4 s)
+   */
+  redial?: RedialOptions | false;
 }

@@ -3,6 +3,7 @@ import type { ByeReason, Received, SdpMap } from '../protocol/index.js';
 import { AutoCallHandler } from './autocall-handler.js';
 import { Call, type CallContext, type DataChannelDocument } from './call.js';
 import type { CallManagerOptions } from './call-manager-options.js';
+import { ConferenceRedial } from './conference-redial.js';
 import { ConferenceState } from './conference-state.js';
 import { routeDocument, type DocumentRoutes } from './document-router.js';
 import { PeerError } from './errors.js';
@@ -23,6 +24,7 @@ export class CallManager {
   private readonly core: ManagerCore;
   private readonly tokens: TokenRegistry;
   private readonly conference: ConferenceState;
+  private readonly redial: ConferenceRedial;
   private readonly autoCallHandler: AutoCallHandler;
   private readonly routes: DocumentRoutes;
   private readonly offers: OfferContext;
@@ -50,6 +52,11 @@ export class CallManager {
       call: (peerId, callOptions) => this.call(peerId, callOptions),
       leaveConference: () => this.leaveConference(),
     });
+    this.redial = new ConferenceRedial(
+      this.core,
+      { conferenceId: () => this.conference.id, call: (peerId, callOptions) => this.call(peerId, callOptions) },
+      options.redial,
+    );
     this.autoCallHandler = new AutoCallHandler(this.core, (peerId) => this.call(peerId));
     this.offers = {
       core: this.core,
@@ -64,6 +71,7 @@ export class CallManager {
       tokens: this.tokens,
       conference: this.conference,
       autoCalls: this.autoCallHandler,
+      redial: this.redial,
       onOffer: (from, offer) => handleOffer(this.offers, from, offer),
     };
     this.tokenConnections$ = this.tokens.connections$;
@@ -214,11 +222,15 @@ export class CallManager {
       onPeerConnection: this.options.onPeerConnection,
     };
     const call = new Call(peerId, direction, ctx, conference, offer);
+    this.core.log.debug({ peer: peerId, direction, conference }, 'call created');
     this.core.callMap.set(peerId, call);
     call.tracks$.subscribe((t) => this.tracksSubject.next(t));
     call.documents$.subscribe((d) => this.documentsSubject.next(d));
     call.state$.subscribe((s) => {
-      if (s.status === 'connected') this.conference.onCallConnected(call);
+      if (s.status === 'connected') {
+        this.redial.onConnected(call);
+        this.conference.onCallConnected(call);
+      }
       if (s.status === 'closed') this.onCallClosed(call);
     });
     this.callsSubject.next(call);
@@ -228,5 +240,6 @@ export class CallManager {
   private onCallClosed(call: Call): void {
     if (this.core.callMap.get(call.peerId) === call) this.core.callMap.delete(call.peerId);
     this.conference.onCallClosed();
+    this.redial.onClosed(call);
   }
 }

@@ -355,6 +355,7 @@ export class Call {
     if (this.isClosed) return;
     const cur = this.state;
     if (cur.status === state.status && state.status !== 'ringing') return;
+    this.ctx.logger.debug({ peer: this.peerId, direction: this.direction, status: state.status }, 'call state');
     this.stateSubject.next(state);
   }
 
@@ -377,6 +378,8 @@ export class Call {
   /** @internal Ends the call without sending anything (remote Bye, Left, replacement). */
   finish(reason: CallCloseReason, by: 'local' | 'remote'): void {
     if (this.isClosed) return;
+    const level = reason === 'failed' || reason === 'error' ? 'warn' : 'debug';
+    this.ctx.logger[level]({ peer: this.peerId, direction: this.direction, reason, by, was: this.state.status }, 'call closed');
     this.stateSubject.next({ status: 'closed', reason, by });
     this.stateSubject.complete();
     this.destroyed.next();

@@ -114,6 +114,7 @@ export class ConferenceState {
       return;
     }
     this.set(decision.conferenceId);
+    this.core.log.debug({ from: received.from, conference: doc.Id, offerTo: decision.offerTo.length, listed: doc.Conference.length }, 'Conference document');
     for (const peer of decision.offerTo) this.actions.call(peer, { conference: decision.conferenceId });
   }
 

@@ -1,5 +1,6 @@
 import type { Received, SdpMap } from '../protocol/index.js';
 import type { AutoCallHandler } from './autocall-handler.js';
+import type { ConferenceRedial } from './conference-redial.js';
 import type { ConferenceState } from './conference-state.js';
 import type { ManagerCore } from './manager-core.js';
 import type { TokenRegistry } from './token-registry.js';
@@ -10,6 +11,7 @@ export interface DocumentRoutes {
   tokens: TokenRegistry;
   conference: ConferenceState;
   autoCalls: AutoCallHandler;
+  redial: ConferenceRedial;
   /** An incoming Offer (calls and token connections). */
   onOffer(from: string, offer: SdpMap): void;
 }
@@ -66,6 +68,7 @@ export function routeDocument(routes: DocumentRoutes, received: Received): void 
 
 /** A peer left for good: end its call and token connections, forget its name. */
 function onPeerGone(routes: DocumentRoutes, peerId: string): void {
+  routes.redial.onPeerGone(peerId);
   routes.core.callMap.get(peerId)?.finish('left', 'remote');
   routes.tokens.closePeer(peerId);
   routes.core.names.delete(peerId);

@@ -17,6 +17,7 @@ export { TokenConnection, tokenMatches, type TokenMatcher, type TokenRegistratio
 export type { LinkState, TokenKeys } from './peer-link.js';
 export { raiseReceiveBuffers, RECEIVE_BUFFER_BYTES } from './receive-buffers.js';
 export { answerPolicy, decideAnswer, ringOnly, type AnswerContext, type AnswerDecision, type AnswerHandler, type AnswerPolicy } from './policy.js';
+export type { RedialOptions } from './conference-redial.js';
 export { decideConference, newConferenceId, type ConferenceDecision, type ConferenceDocInput } from './conference.js';
 export { autoCallStatus, autoCallRequestFrame, autoCallRequestOf, supportsAutoCall, type AutoCallStatusOptions } from './autocall.js';
 export { defaultCodecs, h264Codec, cloneCodecs, type PeerCodecs } from './codecs.js';

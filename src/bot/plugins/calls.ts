@@ -121,6 +121,7 @@ export const autoAnswerOptionsSchema = z
     autoCalls: z.array(z.string().min(1)).optional(),
     autoCallWindowMs: positiveInt().optional(),
     autoConference: z.boolean().optional(),
+    redial: z.union([z.literal(false), z.object({ attempts: z.number().int().min(0).optional(), delayMs: positiveInt().optional() }).strict()]).optional(),
   })
   .strict();
 
