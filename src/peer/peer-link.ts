@@ -16,6 +16,15 @@ function checkSdp(sdp: string): void {
   }
 }
 
+/**
+ * DTLS set-up pacing (settings of the werift patch; an unpatched werift ignores them). werift's
+ * client waits 100 ms after ICE before its ClientHello and resends a flight after 500 ms; a browser
+ * answers at once, and that wait was a third of a token connection's set-up (Offer -> open
+ * channel). Now the ClientHello leaves at once and is resent after 100 ms if the other side was
+ * not listening yet; later resends keep werift's 1 s, 1.5 s, ... pace.
+ */
+const DTLS_TIMING = { clientStartDelayMs: 0, firstRetransmitMs: 100 };
+
 /** Connection state of one peer connection, reduced to what calls and token connections need. */
 export type LinkState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
@@ -68,6 +77,7 @@ export class PeerLink {
       iceAdditionalHostAddresses: options.iceAdditionalHostAddresses,
       iceUseIpv6: false,
       codecs: { audio: options.codecs.audio, video: options.codecs.video },
+      dtls: DTLS_TIMING,
     });
     this.pc.onIceCandidate.subscribe((candidate) => {
       if (!candidate || this.closed) return; // no end-of-candidates message in this protocol

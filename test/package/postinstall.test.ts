@@ -12,7 +12,19 @@ import { repoRoot } from './readme.js';
 // <app>/node_modules/spreed-bot, in a fake tree with the real patch, script and patch-package.
 const exec = promisify(execFile);
 const requireFromRepo = createRequire(join(repoRoot, 'package.json'));
-const patchedFiles = ['lib/index.mjs', 'lib/sctp/src/sctp.js', 'lib/sctp/src/sctp.d.ts', 'lib/dtls/src/flight/client/flight3.js'];
+const patchedFiles = [
+  'lib/index.mjs',
+  'lib/sctp/src/sctp.js',
+  'lib/sctp/src/sctp.d.ts',
+  'lib/dtls/src/flight/client/flight3.js',
+  'lib/dtls/src/flight/flight.js',
+  'lib/dtls/src/socket.d.ts',
+  'lib/dtls/src/cipher/ec.js',
+  'lib/dtls/src/cipher/namedCurve.js',
+  'lib/dtls/src/cipher/prf.js',
+  'lib/webrtc/src/peerConnection.d.ts',
+  'lib/webrtc/src/transport/dtls.js',
+];
 const notPatched = /^spreed-bot: werift not patched \((.+)\); file transfers use werift's default pacing and a call with a busy peer can fail its DTLS handshake$/;
 
 let app: string;

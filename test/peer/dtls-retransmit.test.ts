@@ -63,10 +63,14 @@ async function certificate() {
 }
 
 /** Runs one handshake; resolves with each side's outcome. */
-async function handshake(holdUntil: number): Promise<{ client: string; server: string }> {
-  const [clientSide, serverSide] = transportPair(holdUntil);
-  const client = new DtlsClient({ ...(await certificate()), transport: clientSide as never, extendedMasterSecret: true });
-  const server = new DtlsServer({ ...(await certificate()), transport: serverSide as never, extendedMasterSecret: true });
+async function handshake(
+  holdUntil: number,
+  options: { firstRetransmitMs?: number; clientSide?: MemoryTransport; serverSide?: MemoryTransport } = {},
+): Promise<{ client: string; server: string }> {
+  const [clientSide, serverSide] = options.clientSide && options.serverSide ? [options.clientSide, options.serverSide] : transportPair(holdUntil);
+  const timing = options.firstRetransmitMs === undefined ? {} : { firstRetransmitMs: options.firstRetransmitMs };
+  const client = new DtlsClient({ ...(await certificate()), transport: clientSide as never, extendedMasterSecret: true, ...timing });
+  const server = new DtlsServer({ ...(await certificate()), transport: serverSide as never, extendedMasterSecret: true, ...timing });
   const outcome = (socket: DtlsClient | DtlsServer) =>
     new Promise<string>((resolve) => {
       socket.onConnect.once(() => resolve('connected'));
@@ -90,5 +94,23 @@ describe('DTLS handshake with a slow server (werift patch)', () => {
     // The ClientHello and its retransmission (500 ms later) reach the server together: it answers
     // both, and the client gets the HelloVerifyRequest twice.
     expect(await handshake(2)).toEqual({ client: 'connected', server: 'connected' });
+  }, 15_000);
+
+  it('firstRetransmitMs (the patch\'s setting, 100 ms in PeerLink): a lost first ClientHello is sent again before werift\'s 500 ms', async () => {
+    // The first ClientHello is lost (the other side was not listening yet). A 400 ms timer armed
+    // when it was sent is the yardstick: Node fires timers in expiry order, so this does not depend
+    // on how busy the machine is. werift's own first resend is due at 500 ms, after the yardstick.
+    const [clientSide, serverSide] = transportPair(0);
+    const deliver = clientSide.send;
+    const sentAt: string[] = [];
+    let yardstickFired = false;
+    clientSide.send = async (data) => {
+      if (sentAt.length === 0) setTimeout(() => (yardstickFired = true), 400);
+      sentAt.push(yardstickFired ? 'after 400 ms' : 'before 400 ms');
+      if (sentAt.length === 1) return; // lost
+      await deliver(data);
+    };
+    expect(await handshake(0, { firstRetransmitMs: 100, clientSide, serverSide })).toEqual({ client: 'connected', server: 'connected' });
+    expect(sentAt.slice(0, 2)).toEqual(['before 400 ms', 'before 400 ms']);
   }, 15_000);
 });
