@@ -7,6 +7,11 @@ import { downloadMeeting } from './store.js';
 export interface FleetClientOptions {
   /** NATS URL. @defaultValue `'nats://127.0.0.1:4222'` */
   nats?: string;
+  /**
+   * Keep reconnecting for as long as the client lives (services, chat plugins) instead of giving up
+   * after about a second without NATS (one-shot commands like `spreed-bot jobs`). @defaultValue false
+   */
+  reconnectForever?: boolean;
 }
 
 /** What to submit. */
@@ -19,6 +24,22 @@ export interface SubmitOptions {
 
 /** Result of {@link FleetClient.stop}. */
 export type StopResult = 'stopped' | 'stopping' | 'already-ended';
+
+/** NATS answers nothing to requests made while its client reconnects (e.g. just after a restart): a timeout. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.message === 'timeout');
+}
+
+/** Runs an idempotent NATS operation, again after a timeout (twice at most). */
+async function retryOnTimeout<T>(operation: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isTimeout(error) || attempt >= 2) throw error;
+    }
+  }
+}
 
 /** A new random job id. */
 export function newJobId(): string {
@@ -42,7 +63,9 @@ export class FleetClient {
 
   /** Connects to NATS (and sets up the fleet's stream and buckets when missing). */
   static async connect(options: FleetClientOptions = {}): Promise<FleetClient> {
-    return new FleetClient(await openFleetBus({ servers: options.nats ?? 'nats://127.0.0.1:4222', name: 'spreed-bot jobs' }));
+    return new FleetClient(
+      await openFleetBus({ servers: options.nats ?? 'nats://127.0.0.1:4222', name: 'spreed-bot jobs', reconnectForever: options.reconnectForever ?? false }),
+    );
   }
 
   /** Wraps an open bus (workers and plugins that have one). */
@@ -60,26 +83,31 @@ export class FleetClient {
     if (!jobIdPattern.test(id)) throw new FleetError('job_invalid', `job id '${id}' must be 1–64 letters, digits, '_' or '-'`);
     const { kind, cost } = jobCost(bot, options.expectedStreams);
     const state: JobState = { id, kind, cost, bot, status: 'pending', submittedAt: Date.now(), epoch: 0, segments: [], handovers: 0 };
-    try {
-      await this.bus.jobs.create(id, encode(state));
-    } catch (error) {
-      if (isRevisionConflict(error)) throw new FleetError('job_invalid', `a job with id '${id}' exists already`, { cause: error });
-      throw error;
-    }
-    await this.bus.enqueue(id, cost, `${id}-0`);
+    await retryOnTimeout(async () => {
+      try {
+        await this.bus.jobs.create(id, encode(state));
+      } catch (error) {
+        // A create that timed out may have been stored: then the job found is this one.
+        if (isRevisionConflict(error) && (await this.get(id))?.submittedAt === state.submittedAt) return;
+        if (isRevisionConflict(error)) throw new FleetError('job_invalid', `a job with id '${id}' exists already`, { cause: error });
+        throw error;
+      }
+    });
+    // Queuing again after a timeout is harmless: the stream drops a repeated message id.
+    await retryOnTimeout(() => this.bus.enqueue(id, cost, `${id}-0`));
     return id;
   }
 
   /** A job's state, or undefined when there is no such job. */
   async get(id: string): Promise<JobState | undefined> {
-    const entry = await this.bus.jobs.get(id);
+    const entry = await retryOnTimeout(() => this.bus.jobs.get(id));
     return entry && entry.operation === 'PUT' ? decodeJob(entry.value) : undefined;
   }
 
   /** Every job, oldest first. */
   async list(): Promise<JobState[]> {
     const jobs: JobState[] = [];
-    for await (const key of await this.bus.jobs.keys()) {
+    for await (const key of await retryOnTimeout(() => this.bus.jobs.keys())) {
       const job = await this.get(key);
       if (job) jobs.push(job);
     }
@@ -89,8 +117,8 @@ export class FleetClient {
   /** Registered workers (a registration disappears a minute after its worker is gone). */
   async workers(): Promise<WorkerInfo[]> {
     const out: WorkerInfo[] = [];
-    for await (const key of await this.bus.workers.keys()) {
-      const entry = await this.bus.workers.get(key);
+    for await (const key of await retryOnTimeout(() => this.bus.workers.keys())) {
+      const entry = await retryOnTimeout(() => this.bus.workers.get(key));
       const info = entry && entry.operation === 'PUT' ? decodeWorker(entry.value) : undefined;
       if (info) out.push(info);
     }
@@ -103,7 +131,7 @@ export class FleetClient {
    */
   async stop(id: string): Promise<StopResult> {
     for (;;) {
-      const entry = await this.bus.jobs.get(id);
+      const entry = await retryOnTimeout(() => this.bus.jobs.get(id));
       const job = entry && entry.operation === 'PUT' ? decodeJob(entry.value) : undefined;
       if (!entry || !job) throw new FleetError('job_not_found', `no job '${id}' (see 'spreed-bot jobs list')`);
       if (finalStatuses.includes(job.status)) return 'already-ended';
@@ -113,7 +141,8 @@ export class FleetClient {
         await this.bus.jobs.update(id, encode(next), entry.revision);
         return next.status === 'stopped' ? 'stopped' : 'stopping';
       } catch (error) {
-        if (!isRevisionConflict(error)) throw error;
+        // A timed-out update is read again like a conflict: it was stored or it was not.
+        if (!isRevisionConflict(error) && !isTimeout(error)) throw error;
         // A worker renewed its lease in between: read again and retry.
       }
     }

@@ -30,7 +30,12 @@ export function fleetRecordCommand(options: FleetRecordCommandOptions): Plugin {
     setup(ctx) {
       let client: Promise<FleetClient> | undefined;
       let jobId: string | undefined;
-      const fleet = () => (client ??= FleetClient.connect({ nats: options.nats }));
+      // One client for the bot's life that rides out NATS restarts; a failed first connect is tried again next time.
+      const fleet = () =>
+        (client ??= FleetClient.connect({ nats: options.nats, reconnectForever: true }).catch((error: unknown) => {
+          client = undefined;
+          throw error;
+        }));
       const unregister = ctx.commands.register({
         name: 'record',
         usage: 'start|stop|status',

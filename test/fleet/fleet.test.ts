@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FleetClient, decodeJob, openFleetBus, readJobFile, type FleetBus, type JobState } from '../../src/fleet/index.js';
 import { readSidecar, type Sidecar } from '../../src/media/index.js';
 import { useBrowser, type TestPage } from '../helpers/browser.js';
-import { noChromium, noFfmpeg, noNatsServer, workInProgress } from '../helpers/env.js';
+import { noChromium, noFfmpeg, noNatsServer } from '../helpers/env.js';
 import { probe } from '../helpers/ffprobe.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 import { startParticipants, startServerProcess, startWorkerProcess, type Child } from './processes.js';
@@ -21,7 +21,7 @@ const step = (what: string) => console.log(`[fleet e2e +${((Date.now() - t0) / 1
  * sending test patterns; one room also has the Chromium fixture page), SIGKILL of a worker that
  * runs two of them, then a NATS restart mid-run.
  */
-describe.skipIf(noNatsServer || noFfmpeg || noChromium || workInProgress(14)).sequential('fleet end to end: three worker processes, six recordings', () => {
+describe.skipIf(noNatsServer || noFfmpeg || noChromium).sequential('fleet end to end: three worker processes, six recordings', () => {
   const browser = useBrowser();
   let nats: NatsServer;
   let server: { url: string; proc: Child };
@@ -38,7 +38,7 @@ describe.skipIf(noNatsServer || noFfmpeg || noChromium || workInProgress(14)).se
     nats = await startNatsServer();
     server = await startServerProcess();
     dir = await mkdtemp(join(tmpdir(), 'fleet-e2e-'));
-    client = await FleetClient.connect({ nats: nats.url });
+    client = await FleetClient.connect({ nats: nats.url, reconnectForever: true });
     bus = await openFleetBus({ servers: nats.url, reconnectForever: true });
   }, 120_000);
 

@@ -88,7 +88,8 @@ export async function startParticipants(server: string, rooms: string[]) {
     /** Most recorders seen at once per room, from each participant's room state. */
     async maxRecorders(): Promise<number[]> {
       proc.send('report');
-      const all = await proc.waitFor(new RegExp(`(?:[^]*?"maxRecorders"){${++reports}}`));
+      // The whole object, not only its key: the output may arrive cut in the middle of the line.
+      const all = await proc.waitFor(new RegExp(`(?:[^]*?\\{"maxRecorders":\\[[^\\]]*\\]\\}){${++reports}}`));
       const last = [...all[0]!.matchAll(/\{"maxRecorders":(\[[^\]]*\])\}/g)].at(-1)!;
       return JSON.parse(last[1]!) as number[];
     },

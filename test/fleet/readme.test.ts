@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FleetClient } from '../../src/fleet/index.js';
-import { noFfmpeg, noNatsServer, workInProgress } from '../helpers/env.js';
+import { noFfmpeg, noNatsServer } from '../helpers/env.js';
 import { repoRoot, readmeSection, shellCommands } from '../package/readme.js';
 import { freePort, natsServerPath } from './nats-server.js';
 import { startParticipants } from './processes.js';
@@ -38,7 +38,7 @@ describe.skipIf(noNatsServer || noFfmpeg).sequential('README "Scaling out"', () 
     ]);
   });
 
-  it.skipIf(workInProgress(14))('a worker killed while recording: the job moves to the other worker and the meeting continues', async () => {
+  it('a worker killed while recording: the job moves to the other worker and the meeting continues', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'fleet-readme-'));
     cleanup.push(() => rm(cwd, { recursive: true, force: true }));
     const [nats, http, m1, m2] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);

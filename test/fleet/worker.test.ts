@@ -34,7 +34,7 @@ describe.skipIf(noNatsServer).sequential('fleet workers (nats-server, embedded c
   beforeAll(async () => {
     nats = await startNatsServer();
     server = await startServer({ host: '127.0.0.1', port: 0 });
-    client = await FleetClient.connect({ nats: nats.url });
+    client = await FleetClient.connect({ nats: nats.url, reconnectForever: true });
   });
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
@@ -217,5 +217,18 @@ describe.skipIf(noNatsServer).sequential('fleet workers (nats-server, embedded c
     watcher.send(frames.chat('', { Message: '!record stop', NoEcho: true }));
     await expect.poll(async () => (await client.get(id))?.status, { timeout: 20_000 }).toBe('stopped');
     await expect.poll(names, { timeout: 10_000 }).not.toContain('Fleet Recorder');
-  }, 60_000);
+
+    // NATS restarts (down for 2 s, longer than a one-shot client waits): the plugin's client rides
+    // it out and the next !record still submits a job (it used to fail until the bot restarted).
+    await nats.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 2000));
+    await nats.restart();
+    replies.length = 0;
+    watcher.send(frames.chat('', { Message: '!record', NoEcho: true }));
+    await expect.poll(() => replies.find((r) => r.startsWith('recording job')) ?? replies.join(' | '), { timeout: 30_000 }).toMatch(/^recording job/);
+    const again = replies.find((r) => r.startsWith('recording job'))!.match(/j-[\w-]+/)![0];
+    expect(again).not.toBe(id);
+    watcher.send(frames.chat('', { Message: '!record stop', NoEcho: true }));
+    await expect.poll(async () => (await client.get(again))?.status, { timeout: 30_000 }).toBe('stopped');
+  }, 120_000);
 });
