@@ -106,15 +106,3 @@ export const noNatsServer = need('nats-server');
 if (noFfmpeg) console.warn(`[skip] ${noFfmpeg}`);
 if (noChromium) console.warn(`[skip] ${noChromium}`);
 if (noNatsServer) console.warn(`[skip] ${noNatsServer}`);
-
-/**
- * Skip reason for an end-to-end test of an issue still in progress, one that has not yet passed on
- * this project's machines; `SPREED_BOT_WIP_E2E=1` runs it. Undefined when it should run.
- * Each use names the open issue, and is removed when that issue is resolved.
- */
-export function workInProgress(issue: number): string | undefined {
-  if (process.env.SPREED_BOT_WIP_E2E === '1') return undefined;
-  const reason = `work in progress (issue ${issue}): this end-to-end test has not passed yet; run it with SPREED_BOT_WIP_E2E=1`;
-  console.warn(`[skip] ${reason}`);
-  return reason;
-}
