@@ -75,6 +75,10 @@ export class PeerLink {
     this.pc = new RTCPeerConnection({
       iceServers: options.iceServers,
       iceAdditionalHostAddresses: options.iceAdditionalHostAddresses,
+      // Only the STUN/TURN servers the channeling server names (Self), like the web client: werift
+      // would otherwise ask Google's public STUN server on every connection (a DNS lookup and a
+      // request to the internet before ICE starts; seconds where DNS works but UDP is blocked).
+      iceDefaultStunServer: false,
       iceUseIpv6: false,
       codecs: { audio: options.codecs.audio, video: options.codecs.video },
       dtls: DTLS_TIMING,

@@ -24,6 +24,9 @@ const patchedFiles = [
   'lib/dtls/src/cipher/prf.js',
   'lib/webrtc/src/peerConnection.d.ts',
   'lib/webrtc/src/transport/dtls.js',
+  'lib/ice/src/ice.js',
+  'lib/ice/src/iceBase.d.ts',
+  'lib/webrtc/src/secureTransportManager.js',
 ];
 const notPatched = /^spreed-bot: werift not patched \((.+)\); file transfers use werift's default pacing and a call with a busy peer can fail its DTLS handshake$/;
 
