@@ -1,4 +1,5 @@
 import { Subject, Subscription, type Observable } from 'rxjs';
+import { RTCDtlsTransport } from 'werift';
 import type { ByeReason, Received, SdpMap } from '../protocol/index.js';
 import { AutoCallHandler } from './autocall-handler.js';
 import { Call, type CallContext, type DataChannelDocument } from './call.js';
@@ -78,6 +79,9 @@ export class CallManager {
     this.conference$ = this.conference.conference$;
     this.answerHandler = options.answer ?? ringOnly;
     const log = this.core.log;
+    // werift makes one DTLS certificate per process, on the first connection (about 25 ms, more on a
+    // busy machine): make it now, so that the bot's first call or file download does not wait.
+    RTCDtlsTransport.SetupCertificate().catch((err: unknown) => log.warn({ err: String(err) }, 'creating the DTLS certificate failed'));
     this.subscription = this.core.signaling.documents$.subscribe({
       next: (received: Received) => {
         try {
