@@ -27,8 +27,10 @@ export interface RedialActions {
  * goes first; the other answers its Offer (the glare rule) instead of offering itself.
  */
 export class ConferenceRedial {
+  /** New Offers made per peer since its last connected call. */
   private readonly attempts = new Map<string, number>();
-  private readonly gone = new Set<string>();
+  /** Peers with a new Offer due; leaving takes a peer off. */
+  private readonly due = new Set<string>();
   private readonly max: number;
   private readonly delayMs: number;
 
@@ -37,19 +39,19 @@ export class ConferenceRedial {
     private readonly actions: RedialActions,
     options: RedialOptions | false | undefined,
   ) {
-    this.max = options === false ? 0 : (options?.attempts ?? 3);
-    this.delayMs = options === false ? 0 : (options?.delayMs ?? 1000);
+    const { attempts = 3, delayMs = 1000 } = options === false ? { attempts: 0 } : (options ?? {});
+    this.max = attempts;
+    this.delayMs = delayMs;
   }
 
   /** A call connected: its peer gets the full number of attempts again. */
   onConnected(call: Call): void {
     this.attempts.delete(call.peerId);
-    this.gone.delete(call.peerId);
   }
 
   /** A peer left for good (`Left {Status:"hard"}`): never re-dial it. */
   onPeerGone(peerId: string): void {
-    this.gone.add(peerId);
+    this.due.delete(peerId);
     this.attempts.delete(peerId);
   }
 
@@ -58,13 +60,14 @@ export class ConferenceRedial {
     const state = call.state;
     if (state.status !== 'closed' || state.reason !== 'failed') return;
     const conference = call.conferenceId ?? this.actions.conferenceId();
-    if (conference === undefined || this.gone.has(call.peerId)) return;
+    if (conference === undefined) return;
     const done = this.attempts.get(call.peerId) ?? 0;
     if (done >= this.max) {
       if (this.max > 0) this.core.log.warn({ peer: call.peerId, attempts: done }, 'conference call failed again: giving up on this peer');
       return;
     }
     this.attempts.set(call.peerId, done + 1);
+    this.due.add(call.peerId);
     const own = this.core.signaling.id ?? '';
     // The higher id waits one step longer, so two bots do not offer at once.
     const delay = this.delayMs * 2 ** done * (own < call.peerId ? 1 : 2);
@@ -73,7 +76,8 @@ export class ConferenceRedial {
   }
 
   private redial(peerId: string, conference: string): void {
-    if (this.core.closed || this.gone.has(peerId) || this.core.callMap.has(peerId)) return;
+    if (!this.due.delete(peerId)) return; // the peer left meanwhile
+    if (this.core.closed || this.core.callMap.has(peerId)) return;
     if (this.actions.conferenceId() !== conference) return; // left that conference meanwhile
     this.actions.call(peerId, { conference });
   }

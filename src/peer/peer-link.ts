@@ -81,7 +81,7 @@ export class PeerLink {
       iceDefaultStunServer: false,
       iceUseIpv6: false,
       codecs: { audio: options.codecs.audio, video: options.codecs.video },
-      dtls: DTLS_TIMING,
+      dtls: { ...DTLS_TIMING },
     });
     this.pc.onIceCandidate.subscribe((candidate) => {
       if (!candidate || this.closed) return; // no end-of-candidates message in this protocol

@@ -7,7 +7,7 @@
  */
 import type { RTCPeerConnection } from 'werift';
 import { describe, expect, it } from 'vitest';
-import { CallManager, answerPolicy } from '../../src/peer/index.js';
+import { answerPolicy } from '../../src/peer/index.js';
 import { Hub } from './hub.js';
 import { useBots } from './util.js';
 
@@ -32,16 +32,11 @@ describe('ICE servers of calls', () => {
 
   it('a STUN server in Self is the one asked', async () => {
     const hub = new Hub();
-    const peer = hub.join('a');
-    peer.iceServers = () => [{ urls: ['stun:127.0.0.1:3478'] }];
-    const caller = new CallManager({ signaling: peer });
-    try {
-      bot(hub, 'b', { answer: answerPolicy({ kind: 'everyone' }) });
-      const call = caller.call('b');
-      await call.waitFor('connected');
-      expect(stunServerOf(call.peerConnection!)).toEqual(['127.0.0.1', 3478]);
-    } finally {
-      caller.close();
-    }
+    const caller = bot(hub, 'a');
+    hub.peer('a')!.iceServers = () => [{ urls: ['stun:127.0.0.1:3478'] }];
+    bot(hub, 'b', { answer: answerPolicy({ kind: 'everyone' }) });
+    const call = caller.call('b');
+    await call.waitFor('connected');
+    expect(stunServerOf(call.peerConnection!)).toEqual(['127.0.0.1', 3478]);
   });
 });
