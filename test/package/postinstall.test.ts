@@ -27,6 +27,9 @@ const patchedFiles = [
   'lib/ice/src/ice.js',
   'lib/ice/src/iceBase.d.ts',
   'lib/webrtc/src/secureTransportManager.js',
+  'lib/common/src/binary.js',
+  'lib/common/src/number.js',
+  'lib/webrtc/src/media/parameters.js',
 ];
 const notPatched = /^spreed-bot: werift not patched \((.+)\); file transfers use werift's default pacing and a call with a busy peer can fail its DTLS handshake$/;
 
