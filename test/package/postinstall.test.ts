@@ -30,6 +30,7 @@ const patchedFiles = [
   'lib/common/src/binary.js',
   'lib/common/src/number.js',
   'lib/webrtc/src/media/parameters.js',
+  'lib/webrtc/src/utils.js',
 ];
 const notPatched = /^spreed-bot: werift not patched \((.+)\); file transfers use werift's default pacing and a call with a busy peer can fail its DTLS handshake$/;
 

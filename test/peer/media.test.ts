@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MediaStreamTrack, RtpHeader, RtpPacket } from 'werift';
 import type { RemoteTrackSource } from '../../src/media/types.js';
 import { CallManager, answerPolicy, type RemoteTrack } from '../../src/peer/index.js';
+import { ntpToUnixMs } from '../../src/media/ntp.js';
 import { Hub } from './hub.js';
 import { next, until } from './util.js';
 
@@ -65,6 +66,27 @@ describe('media', () => {
     await callee.closed();
     expect(completed).toBe(true);
     await expect(track.requestKeyframe()).resolves.toBeUndefined();
+  });
+
+  it("a werift sender's RTCP Sender Reports carry the wall clock the recorder maps RTP to (werift patch)", async () => {
+    // werift wrote the decimal digits of the second's fraction into the NTP fraction word, so every
+    // Sender Report from a werift peer (bots, the demo's participants) said up to 1 s early, and the
+    // recorder anchored such tracks up to 1 s off. Fails without patches/werift+0.24.4.patch.
+    const hub = new Hub();
+    const audio = new MediaStreamTrack({ kind: 'audio' });
+    const a = new CallManager({ signaling: hub.join('A'), media: { audioTrack: audio } });
+    const b = new CallManager({ signaling: hub.join('B'), answer: answerPolicy({ kind: 'everyone' }) });
+    managers.push(a, b);
+    const remote = next(b.tracks$, (t: RemoteTrack) => t.kind === 'audio');
+    await a.call('B').waitFor('connected');
+    pumpOpus(audio);
+    const track = await remote;
+    const offsets: number[] = [];
+    track.senderReports$!.subscribe((sr) => offsets.push(Date.now() - ntpToUnixMs(sr.ntpTime)));
+    await until(() => offsets.length >= 3, 20_000, 'three Sender Reports');
+    // The report is stamped at the sender's last RTP packet (at most 20 ms before it leaves) and
+    // crosses loopback: arrival minus report time is a few ms, never the fraction of a second.
+    for (const offset of offsets) expect(Math.abs(offset)).toBeLessThan(150);
   });
 
   it('the answering side sends its audio track too, and one track can feed several calls', async () => {
