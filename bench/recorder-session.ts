@@ -314,8 +314,17 @@ export class RecorderSession {
       if (this.receivers.some((r) => r.pc.connectionState === 'failed')) break;
       await sleep(100);
     }
-    const failed = this.receivers.filter((r) => r.pc.connectionState !== 'connected').length;
-    if (failed) throw new SetupError(`${failed} of ${total} connections did not connect (werift's DTLS handshake gives up on a starved machine)`);
+    const notConnected = this.receivers.filter((r) => r.pc.connectionState !== 'connected');
+    if (notConnected.length) {
+      const states = new Map<string, number>();
+      for (const r of notConnected) {
+        const dtls = (r.pc as unknown as { dtlsTransports?: { state: string }[] }).dtlsTransports?.[0]?.state ?? '?';
+        const key = `${r.pc.connectionState} (ICE ${r.pc.iceConnectionState}, DTLS ${dtls})`;
+        states.set(key, (states.get(key) ?? 0) + 1);
+      }
+      const detail = [...states].map(([k, n]) => `${n} ${k}`).join(', ');
+      throw new SetupError(`${notConnected.length} of ${total} connections did not connect: ${detail}`);
+    }
     const withoutVideo = this.receivers.filter((r) => r.videoReceived === 0).length;
     if (withoutVideo) throw new SetupError(`${withoutVideo} of ${total} receivers got no video`);
     await sleep(2000);
