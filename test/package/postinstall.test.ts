@@ -31,6 +31,7 @@ const patchedFiles = [
   'lib/common/src/number.js',
   'lib/webrtc/src/media/parameters.js',
   'lib/webrtc/src/utils.js',
+  'lib/ice/src/iceBase.js',
 ];
 const notPatched = /^spreed-bot: werift not patched \((.+)\); file transfers use werift's default pacing and a call with a busy peer can fail its DTLS handshake$/;
 
