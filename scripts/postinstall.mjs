@@ -1,9 +1,7 @@
 #!/usr/bin/env node
-// spreed-bot's postinstall: applies patches/werift+0.24.4.patch (SCTP maxBurst, delayedAck,
-// minSsthresh, see src/files/werift-tuning.ts; a duplicate DTLS HelloVerifyRequest no longer fails
-// the handshake, see test/peer/dtls-retransmit.test.ts; RTP parsing without string work, see
-// test/peer/werift-receive-path.test.ts; Sender Reports with a real NTP fraction, see
-// test/peer/media.test.ts) to the werift that spreed-bot loads.
+// spreed-bot's postinstall: applies patches/werift+0.24.4.patch (SCTP pacing settings, DTLS and
+// ICE fixes, RTCP Sender Report time, per-packet receive work; the README's "werift patch" section
+// lists each change and the test that fails without it) to the werift that spreed-bot loads.
 //
 // - In the spreed-bot repository (not under node_modules): runs patch-package as before; a patch
 //   that does not apply fails the install.

@@ -12,8 +12,9 @@
  */
 import { RTCDtlsTransport } from 'werift';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallManager, answerPolicy } from '../../src/peer/index.js';
+import { answerPolicy } from '../../src/peer/index.js';
 import { Hub } from './hub.js';
+import { useBots } from './util.js';
 
 interface DtlsTransportInternals {
   iceTransport: { role: string; connection: { send: (data: Buffer) => Promise<void> } };
@@ -25,11 +26,10 @@ const DTLS_HANDSHAKE = 22;
 const CLIENT_HELLO = 1;
 const RECORD_HEADER = 13;
 
-const managers: CallManager[] = [];
+const bot = useBots();
 const originalStart = RTCDtlsTransport.prototype.start;
 afterEach(() => {
   RTCDtlsTransport.prototype.start = originalStart;
-  for (const m of managers.splice(0)) m.close();
 });
 
 describe('DTLS set-up', () => {
@@ -53,9 +53,8 @@ describe('DTLS set-up', () => {
     } as typeof RTCDtlsTransport.prototype.start;
 
     const hub = new Hub();
-    const a = new CallManager({ signaling: hub.join('A') });
-    const b = new CallManager({ signaling: hub.join('B'), answer: answerPolicy({ kind: 'everyone' }) });
-    managers.push(a, b);
+    const a = bot(hub, 'A');
+    bot(hub, 'B', { answer: answerPolicy({ kind: 'everyone' }) });
     await a.call('B').waitFor('connected');
     // One ClientHello, then one with the server's cookie; a lost first one adds a retransmission.
     expect(clientHellos).toBe(2);

@@ -7,11 +7,10 @@
  * still proves that the peer consents, so `patches/werift+0.24.4.patch` waits for it until shortly
  * before the next check (3 s); this test fails without the patch.
  */
-import type { RTCPeerConnection } from 'werift';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CallManager, answerPolicy } from '../../src/peer/index.js';
+import { describe, expect, it } from 'vitest';
+import { answerPolicy } from '../../src/peer/index.js';
 import { Hub } from './hub.js';
-import { until } from './util.js';
+import { iceAgentOf, until, useBots } from './util.js';
 
 interface StunRequestOptions {
   retransmissions?: number;
@@ -30,25 +29,16 @@ interface IceAgent {
   state: string;
 }
 
-/** werift's ICE agent under `pc` (internals, as werift 0.24.4 has them). */
-function iceAgent(pc: RTCPeerConnection): IceAgent {
-  return (pc as unknown as { iceTransports: { connection: IceAgent }[] }).iceTransports[0]!.connection;
-}
-
-const managers: CallManager[] = [];
-afterEach(() => {
-  for (const m of managers.splice(0)) m.close();
-});
+const bot = useBots();
 
 describe('ICE consent of a busy process', () => {
   it('an answer handled 900 ms late still renews consent', async () => {
     const hub = new Hub();
-    const a = new CallManager({ signaling: hub.join('A') });
-    const b = new CallManager({ signaling: hub.join('B'), answer: answerPolicy({ kind: 'everyone' }) });
-    managers.push(a, b);
+    const a = bot(hub, 'A');
+    bot(hub, 'B', { answer: answerPolicy({ kind: 'everyone' }) });
     const call = a.call('B');
     await call.waitFor('connected');
-    const agent = iceAgent(call.peerConnection!);
+    const agent = iceAgentOf<IceAgent>(call.peerConnection!);
     await until(() => agent.nominated !== undefined, 5_000, 'a nominated pair');
     const pair = agent.nominated!;
     const protocol = pair.protocol;

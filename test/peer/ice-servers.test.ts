@@ -9,15 +9,13 @@ import type { RTCPeerConnection } from 'werift';
 import { describe, expect, it } from 'vitest';
 import { answerPolicy } from '../../src/peer/index.js';
 import { Hub } from './hub.js';
-import { useBots } from './util.js';
+import { iceAgentOf, useBots } from './util.js';
 
 const bot = useBots();
 
-/** The STUN server werift's ICE agent of `pc` will ask (werift internals, read-only). */
+/** The STUN server werift's ICE agent of `pc` will ask. */
 function stunServerOf(pc: RTCPeerConnection): unknown {
-  const transports = (pc as unknown as { iceTransports: { connection: { stunServer?: unknown } }[] }).iceTransports;
-  expect(transports.length).toBeGreaterThan(0);
-  return transports[0]!.connection.stunServer;
+  return iceAgentOf<{ stunServer?: unknown }>(pc).stunServer;
 }
 
 describe('ICE servers of calls', () => {

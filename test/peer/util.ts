@@ -1,4 +1,5 @@
 import { firstValueFrom, filter, timeout, type Observable } from 'rxjs';
+import type { RTCPeerConnection } from 'werift';
 import { afterEach } from 'vitest';
 import { CallManager, type Call, type CallManagerOptions } from '../../src/peer/index.js';
 import type { Hub } from './hub.js';
@@ -41,4 +42,14 @@ export async function connectedCall(a: CallManager, b: CallManager, peerId: stri
   const callee = await incoming;
   await callee.waitFor('connected');
   return { call, callee };
+}
+
+/**
+ * werift's ICE agent under `pc` (werift internals, as werift 0.24.4 has them), typed as the
+ * caller needs it. Fails the test when the connection has no ICE transport yet.
+ */
+export function iceAgentOf<T>(pc: RTCPeerConnection): T {
+  const transports = (pc as unknown as { iceTransports: { connection: T }[] }).iceTransports;
+  if (transports.length === 0) throw new Error('the peer connection has no ICE transport yet');
+  return transports[0]!.connection;
 }
